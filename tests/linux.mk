@@ -1,0 +1,1 @@
+# Real Linux tests (../shared/guest).
