@@ -26,6 +26,8 @@ void event_loop_release(struct event_loop *loop);
 /* Watch @fd for @events (EPOLLIN, ...). Returns: 0 or a negative errno. */
 int event_loop_add(struct event_loop *loop, int fd, uint32_t events, event_fn fn, void *opaque);
 int event_loop_del(struct event_loop *loop, int fd);
+/* Change the events watched on @fd (any thread). */
+int event_loop_mod(struct event_loop *loop, int fd, uint32_t events);
 
 /* Dispatch events until stopped. Returns: 0 or a negative errno. */
 int event_loop_run(struct event_loop *loop);

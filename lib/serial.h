@@ -1,4 +1,57 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * 16550A UART. The register model (serial_io, serial_receive) is independent
+ * of KVM so it can be unit-tested; serial_device_add() wires it to a VM as
+ * COM1: port 0x3f8, IRQ 4, output to cfg.serial_out_fd, input from
+ * cfg.serial_in_fd through the event manager.
+ */
 #ifndef VMM_SERIAL_H
 #define VMM_SERIAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SERIAL_RX_BUF 1024
+
+struct vmm;
+
+/* Saved/restored as a whole: everything the guest can observe. */
+struct serial_regs {
+	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
+	uint8_t thr_pending;    /* THR-empty interrupt waiting to be read from IIR */
+	uint16_t rx_head, rx_count;
+	uint8_t rx[SERIAL_RX_BUF];
+};
+
+struct serial {
+	pthread_mutex_t lock;
+	struct serial_regs r;
+	int irq_level;
+	/* Backend hooks (called with the lock held). */
+	void (*set_irq)(void *opaque, int level);
+	/* Returns bytes written or a negative errno; loss is tolerated. */
+	void (*tx)(void *opaque, uint8_t byte);
+	/* Called when space frees up in the receive buffer. */
+	void (*rx_space)(void *opaque);
+	void *opaque;
+};
+
+void serial_init(struct serial *s, void (*set_irq)(void *, int), void (*tx)(void *, uint8_t),
+		 void (*rx_space)(void *), void *opaque);
+void serial_release(struct serial *s);
+
+/* A port access at offset 0..7. */
+void serial_io(struct serial *s, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
+
+/* Queue received bytes. Returns how many were taken (the rest does not fit). */
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
+
+/* Free space in the receive buffer. */
+size_t serial_rx_space(struct serial *s);
+
+/* Add COM1 to @vm. Returns: 0 or a negative errno. */
+int serial_device_add(struct vmm *vm);
+
 #endif
