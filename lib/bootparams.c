@@ -121,8 +121,6 @@ int bootparams_build(struct boot_params *bp, const struct guest_mem *mem,
 
 	bp->hdr.cmd_line_ptr = (uint32_t)info->cmdline_gpa;
 	bp->ext_cmd_line_ptr = (uint32_t)(info->cmdline_gpa >> 32);
-	if (!info->hdr)
-		bp->hdr.cmdline_size = info->cmdline_len + 1;
 
 	if (info->initrd_size) {
 		bp->hdr.ramdisk_image = (uint32_t)info->initrd_gpa;

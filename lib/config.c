@@ -228,10 +228,15 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 			       o, key, (unsigned long long)k->max);
 			return -ERANGE;
 		}
-		ret = vmm_config_set_string((char **)(void *)field, value);
-		if (ret)
+		/* The scratch copy shares the old string with the config (it
+		 * is freed on success by free_replaced()); a key is set once. */
+		*(char **)(void *)field = strdup(value);
+		if (!*(char **)(void *)field) {
+			*(char **)(void *)field = NULL;
 			seterr(err, errlen, "out of memory");
-		return ret;
+			return -ENOMEM;
+		}
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -305,6 +310,15 @@ VMM_EXPORT int vmm_config_parse_option(struct vmm_config *cfg, const char *optio
 	st.opt = opt;
 	st.target = &scratch;
 	ret = vmm_kv_parse(value, parse_key, &st, err, errlen);
+	if (ret && err && errlen && strncmp(err, "--", 2)) {
+		/* A syntax error from the list parser: name the option. */
+		char *msg = strdup(err);
+
+		if (msg) {
+			snprintf(err, errlen, "--%s: %s", option, msg);
+			free(msg);
+		}
+	}
 	if (!ret) {
 		unsigned int idx = 0;
 

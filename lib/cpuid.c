@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cpuid.h"
 
@@ -191,4 +193,47 @@ int cpuid_adjust(struct kvm_cpuid2 *cpuid, unsigned int index, unsigned int ncpu
 		}
 	}
 	return 0;
+}
+
+static struct kvm_cpuid_entry2 *find_entry(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index)
+{
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == index)
+			return &c->entries[i];
+	return NULL;
+}
+
+struct kvm_cpuid2 *cpuid_prepare(const struct kvm_cpuid2 *supported)
+{
+	static const uint32_t topo_leaves[] = { 0xb, 0x1f };
+	size_t extra = 2 * sizeof(topo_leaves) / sizeof(topo_leaves[0]);
+	struct kvm_cpuid2 *c;
+
+	c = calloc(1, sizeof(*c) + (supported->nent + extra) * sizeof(c->entries[0]));
+	if (!c)
+		return NULL;
+	c->nent = supported->nent;
+	memcpy(c->entries, supported->entries, supported->nent * sizeof(c->entries[0]));
+	/*
+	 * KVM may list only subleaf 0 of the extended topology leaves (seen on
+	 * AMD hosts). Without the core-level subleaf the guest puts every vCPU
+	 * in a package of its own, and Linux then calibrates each AP's delay
+	 * loop instead of taking the BSP's. Add subleaves 0 and 1; the
+	 * per-vCPU values are filled in by cpuid_adjust().
+	 */
+	for (size_t i = 0; i < sizeof(topo_leaves) / sizeof(topo_leaves[0]); i++) {
+		struct kvm_cpuid_entry2 *e0 = find_entry(c, topo_leaves[i], 0);
+
+		if (!e0)
+			continue;
+		for (uint32_t sub = 1; sub <= 1; sub++) {
+			if (find_entry(c, topo_leaves[i], sub))
+				continue;
+			c->entries[c->nent] = *e0;
+			c->entries[c->nent].index = sub;
+			c->entries[c->nent].flags |= KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+			c->nent++;
+		}
+	}
+	return c;
 }

@@ -14,4 +14,9 @@
  * Returns: 0 or a negative errno. */
 int cpuid_adjust(struct kvm_cpuid2 *cpuid, unsigned int index, unsigned int ncpus);
 
+/* A copy of @supported with room for, and the entries of, the topology
+ * subleaves cpuid_adjust() fills in (KVM may list only subleaf 0).
+ * Returns: a table to free(), or NULL when out of memory. */
+struct kvm_cpuid2 *cpuid_prepare(const struct kvm_cpuid2 *supported);
+
 #endif

@@ -11,6 +11,7 @@
 #define SR_OBF          0x01    /* output buffer full */
 #define SR_SYS          0x04    /* system flag: self-test passed */
 #define SR_CMD          0x08    /* last write was a command */
+#define SR_UNLOCKED     0x10    /* keyboard not inhibited (no keylock) */
 #define CTR_KBDINT      0x01
 #define CTR_AUXINT      0x02
 #define CTR_SYS         0x04
@@ -38,7 +39,7 @@ void i8042_init(struct i8042 *k, void (*irq)(void *), void (*reset)(void *), voi
 {
 	memset(k, 0, sizeof(*k));
 	pthread_mutex_init(&k->lock, NULL);
-	k->r.status = SR_SYS;
+	k->r.status = SR_SYS | SR_UNLOCKED;
 	k->r.ctr = CTR_KBDINT | CTR_SYS | CTR_XLATE;
 	k->r.outp = 0x01;       /* not in reset */
 	k->irq = irq;

@@ -226,7 +226,7 @@ static int is_bzimage(const uint8_t *image, size_t size)
 static int load_bzimage(const struct guest_mem *mem, const uint8_t *image, size_t size,
 			uint64_t load_addr, struct kernel_image *k, char *err, size_t errlen)
 {
-	uint64_t low_end = low_ram_end(mem), setup_size, payload, runtime_start, end, align;
+	uint64_t low_end = low_ram_end(mem), setup_size, payload, runtime_start, end;
 	struct setup_header hdr;
 	size_t hdr_end;
 	uint8_t *dst;
@@ -274,10 +274,18 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *image, size_
 		return -ENOEXEC;
 	}
 
-	/* Load address and the kernel's runtime footprint (boot.rst, init_size). */
+	/* Load address and the kernel's runtime footprint (boot.rst, init_size):
+	 * a relocatable kernel runs at its load address (at least pref_address)
+	 * rounded up to kernel_alignment; a non-relocatable one must be loaded
+	 * at 0x100000 and runs at pref_address. */
 	if (load_addr < HIMEM_START) {
 		set_err(err, errlen, "bzImage load address %#" PRIx64 " is below 1 MiB", load_addr);
 		return -EINVAL;
+	}
+	if (add_overflows(load_addr, payload, &k->load_end) || k->load_end > low_end) {
+		set_err(err, errlen, "bzImage (%" PRIu64 " bytes at %#" PRIx64 ") does not fit in "
+			"guest RAM below %#" PRIx64, payload, load_addr, low_end);
+		return -ENOMEM;
 	}
 	if (hdr.relocatable_kernel) {
 		if (hdr.kernel_alignment == 0 ||
@@ -286,13 +294,11 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *image, size_
 				hdr.kernel_alignment);
 			return -ENOEXEC;
 		}
-		align = hdr.kernel_alignment;
-		if (hdr.min_alignment >= 12 && hdr.min_alignment < 32 &&
-		    (1ull << hdr.min_alignment) < align)
-			align = 1ull << hdr.min_alignment;
-		if (load_addr & (align - 1)) {
-			set_err(err, errlen, "bzImage load address %#" PRIx64 " is not aligned to %#"
-				PRIx64, load_addr, align);
+		/* The kernel realigns itself to kernel_alignment (boot.rst):
+		 * only ask for a page-aligned load address. */
+		if (load_addr & (PAGE_SIZE - 1)) {
+			set_err(err, errlen, "bzImage load address %#" PRIx64 " is not page-aligned",
+				load_addr);
 			return -EINVAL;
 		}
 		runtime_start = load_addr > hdr.pref_address ? load_addr : hdr.pref_address;
@@ -310,12 +316,10 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *image, size_
 		}
 		runtime_start = hdr.pref_address ? hdr.pref_address : load_addr;
 	}
-	if (add_overflows(runtime_start, hdr.init_size, &end) ||
-	    add_overflows(load_addr, payload, &k->load_end) || end > low_end ||
-	    k->load_end > low_end) {
-		set_err(err, errlen, "bzImage (%" PRIu64 " bytes at %#" PRIx64 ", init_size %#x at %#"
-			PRIx64 ") does not fit in guest RAM below %#" PRIx64,
-			payload, load_addr, hdr.init_size, runtime_start, low_end);
+	if (add_overflows(runtime_start, hdr.init_size, &end) || end > low_end) {
+		set_err(err, errlen, "bzImage needs %#x bytes (init_size) at %#" PRIx64
+			", more than guest RAM below %#" PRIx64, hdr.init_size, runtime_start,
+			low_end);
 		return -ENOMEM;
 	}
 	if (end > k->load_end)

@@ -27,6 +27,11 @@ struct kernel_image {
  * bzImage: setup header validated (boot flag 0xAA55, "HdrS", protocol >= 2.12,
  * XLF_KERNEL_64, LOADED_HIGH), protected-mode part at @load_addr (aligned to
  * kernel_alignment unless relocatable says otherwise), entry load_addr + 0x200.
+ * Per boot.rst a non-relocatable bzImage must be loaded at HIMEM_START
+ * (0x100000) and runs at pref_address; a relocatable one may be loaded at any
+ * page-aligned address >= HIMEM_START and realigns itself to kernel_alignment
+ * (at least pref_address). load_end covers the payload and init_size bytes
+ * from the kernel's runtime start address.
  * Returns: 0, -ENOEXEC (not a kernel / malformed), -EINVAL (bad load address),
  * -ENOMEM (does not fit in guest RAM); a one-line reason in @err. */
 int loader_load_kernel(const struct guest_mem *mem, const void *image, size_t size,

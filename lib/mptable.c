@@ -122,14 +122,48 @@ static size_t mp_size(unsigned int ncpus)
 	       (IRQ_MAX + 1) * sizeof(struct mp_intsrc) + 2 * sizeof(struct mp_intsrc);
 }
 
+/* Append @len bytes at *@p. */
+static void put(uint8_t **p, const void *src, size_t len)
+{
+	memcpy(*p, src, len);
+	*p += len;
+}
+
+static void put_intsrc(uint8_t **p, uint8_t type, uint8_t irq_type, uint8_t src_irq,
+		       uint8_t dst_apic, uint8_t dst_pin)
+{
+	const struct mp_intsrc e = {
+		.type = type,
+		.irq_type = irq_type,
+		.irq_flags = MP_IRQFLAG_CONFORMING,
+		.src_bus = MP_ISA_BUS_ID,
+		.src_irq = src_irq,
+		.dst_apic = dst_apic,
+		.dst_pin = dst_pin,
+	};
+
+	put(p, &e, sizeof(e));
+}
+
 int mptable_build(void *buf, size_t buflen, uint64_t gpa, unsigned int ncpus)
 {
+	const struct mp_bus bus = {
+		.type = MP_ENTRY_BUS,
+		.bus_id = MP_ISA_BUS_ID,
+		.bus_type = { 'I', 'S', 'A', ' ', ' ', ' ' },
+	};
+	const struct mp_ioapic ioapic = {
+		.type = MP_ENTRY_IOAPIC,
+		.apic_id = (uint8_t)ncpus,
+		.apic_version = MP_IOAPIC_VERSION,
+		.flags = MP_IOAPIC_USABLE,
+		.addr = (uint32_t)IOAPIC_ADDR,
+	};
 	uint8_t *base = buf, *p;
 	struct mp_floating mpf;
 	struct mp_config mpc;
 	size_t total, cfg_len;
-	unsigned int i, count = 0;
-	uint8_t ioapic_id = (uint8_t)ncpus;
+	unsigned int i;
 
 	if (!buf || ncpus == 0 || ncpus > MP_MAX_CPUS)
 		return -EINVAL;
@@ -147,7 +181,7 @@ int mptable_build(void *buf, size_t buflen, uint64_t gpa, unsigned int ncpus)
 	p = base + sizeof(mpf) + sizeof(mpc);
 
 	for (i = 0; i < ncpus; i++) {
-		struct mp_processor cpu = {
+		const struct mp_processor cpu = {
 			.type = MP_ENTRY_PROCESSOR,
 			.apic_id = (uint8_t)i,
 			.apic_version = MP_APIC_VERSION,
@@ -155,58 +189,17 @@ int mptable_build(void *buf, size_t buflen, uint64_t gpa, unsigned int ncpus)
 			.signature = MP_CPU_SIGNATURE,
 			.features = MP_CPU_FEATURES,
 		};
-		memcpy(p, &cpu, sizeof(cpu));
-		p += sizeof(cpu);
-		count++;
+
+		put(&p, &cpu, sizeof(cpu));
 	}
-
-	struct mp_bus bus = { .type = MP_ENTRY_BUS, .bus_id = MP_ISA_BUS_ID };
-	memcpy(bus.bus_type, "ISA   ", sizeof(bus.bus_type));
-	memcpy(p, &bus, sizeof(bus));
-	p += sizeof(bus);
-	count++;
-
-	struct mp_ioapic ioapic = {
-		.type = MP_ENTRY_IOAPIC,
-		.apic_id = ioapic_id,
-		.apic_version = MP_IOAPIC_VERSION,
-		.flags = MP_IOAPIC_USABLE,
-		.addr = (uint32_t)IOAPIC_ADDR,
-	};
-	memcpy(p, &ioapic, sizeof(ioapic));
-	p += sizeof(ioapic);
-	count++;
-
-	for (i = 0; i <= IRQ_MAX; i++) {
-		struct mp_intsrc irq = {
-			.type = MP_ENTRY_INTSRC,
-			.irq_type = MP_IRQ_INT,
-			.irq_flags = MP_IRQFLAG_CONFORMING,
-			.src_bus = MP_ISA_BUS_ID,
-			.src_irq = (uint8_t)i,
-			.dst_apic = ioapic_id,
-			.dst_pin = (uint8_t)i,
-		};
-		memcpy(p, &irq, sizeof(irq));
-		p += sizeof(irq);
-		count++;
-	}
-
-	const struct mp_intsrc lint[2] = {
-		{
-			.type = MP_ENTRY_LINTSRC, .irq_type = MP_IRQ_EXTINT,
-			.irq_flags = MP_IRQFLAG_CONFORMING, .src_bus = MP_ISA_BUS_ID,
-			.src_irq = 0, .dst_apic = MP_APIC_ALL, .dst_pin = 0,
-		},
-		{
-			.type = MP_ENTRY_LINTSRC, .irq_type = MP_IRQ_NMI,
-			.irq_flags = MP_IRQFLAG_CONFORMING, .src_bus = MP_ISA_BUS_ID,
-			.src_irq = 0, .dst_apic = MP_APIC_ALL, .dst_pin = 1,
-		},
-	};
-	memcpy(p, lint, sizeof(lint));
-	p += sizeof(lint);
-	count += 2;
+	put(&p, &bus, sizeof(bus));
+	put(&p, &ioapic, sizeof(ioapic));
+	/* ISA IRQ n -> IOAPIC pin n, for every pin. */
+	for (i = 0; i <= IRQ_MAX; i++)
+		put_intsrc(&p, MP_ENTRY_INTSRC, MP_IRQ_INT, (uint8_t)i, ioapic.apic_id, (uint8_t)i);
+	/* Every local APIC: LINT0 is the 8259's ExtINT, LINT1 the NMI. */
+	put_intsrc(&p, MP_ENTRY_LINTSRC, MP_IRQ_EXTINT, 0, MP_APIC_ALL, 0);
+	put_intsrc(&p, MP_ENTRY_LINTSRC, MP_IRQ_NMI, 0, MP_APIC_ALL, 1);
 
 	cfg_len = (size_t)(p - base) - sizeof(mpf);
 
@@ -216,7 +209,7 @@ int mptable_build(void *buf, size_t buflen, uint64_t gpa, unsigned int ncpus)
 	mpc.spec_rev = MP_SPEC_REV;
 	memcpy(mpc.oem_id, "VMMREF  ", sizeof(mpc.oem_id));
 	memcpy(mpc.product_id, "vmm-ref     ", sizeof(mpc.product_id));
-	mpc.entry_count = (uint16_t)count;
+	mpc.entry_count = (uint16_t)(ncpus + 2 + IRQ_MAX + 1 + 2);
 	mpc.lapic_addr = (uint32_t)LAPIC_ADDR;
 	memcpy(base + sizeof(mpf), &mpc, sizeof(mpc));
 	base[sizeof(mpf) + offsetof(struct mp_config, checksum)] =

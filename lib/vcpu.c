@@ -141,7 +141,7 @@ static int vcpu_setup_lapic(struct vcpu *v)
 
 int vcpu_create_all(struct vmm *vm)
 {
-	struct kvm_cpuid2 *supported, *cpuid = NULL;
+	struct kvm_cpuid2 *supported, *template, *cpuid = NULL;
 	struct sigaction sa;
 	size_t cpuid_size;
 	int ret = 0;
@@ -159,6 +159,11 @@ int vcpu_create_all(struct vmm *vm)
 		vmm_err(vm, "KVM_GET_SUPPORTED_CPUID failed");
 		return -ENOTSUP;
 	}
+	template = cpuid_prepare(supported);
+	free(supported);
+	supported = template;
+	if (!supported)
+		return -ENOMEM;
 	cpuid_size = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
 	cpuid = malloc(cpuid_size);
 	vm->vcpus = calloc(vm->cfg.vcpu.num, sizeof(*vm->vcpus));

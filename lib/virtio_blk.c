@@ -54,6 +54,7 @@
 #endif
 
 #define HDR_SIZE 16u
+#define BLK_BATCH (4 * VIRTIO_BLK_QUEUE_SIZE)   /* requests per event */
 #define RANGE_SIZE 16u
 
 struct virtio_blk {
@@ -362,7 +363,13 @@ static void blk_queue_notify(struct virtio_mmio *t, unsigned int index)
 
 	if (!q)
 		return;
-	while ((r = virtq_pop(q, &b->chain)) != 0) {
+	for (unsigned int n = 0;; n++) {
+		/* Let the event loop serve others when the guest keeps us busy. */
+		if (n == BLK_BATCH && virtio_mmio_defer(t, index))
+			break;
+		r = virtq_pop(q, &b->chain);
+		if (r == 0)
+			break;
 		if (r == -EPROTO) {
 			virtio_mmio_needs_reset(t, "malformed available ring");
 			break;
@@ -454,7 +461,7 @@ static int open_image(struct vmm *vm, const char *path, bool ro, uint64_t *size)
 		r = -errno;
 		if (r == -EAGAIN || r == -EACCES) {
 			r = -EBUSY;
-			blk_err(vm, "virtio-blk: disk image %s is in use by another process (locked)",
+			blk_err(vm, "virtio-blk: disk image %s is already in use (locked by another user)",
 				path);
 			goto fail;
 		}

@@ -145,6 +145,15 @@ void virtio_mmio_notify(struct virtio_mmio *t, unsigned int index)
 	virtio_mmio_unlock(t);
 }
 
+bool virtio_mmio_defer(struct virtio_mmio *t, unsigned int index)
+{
+	uint64_t one = 1;
+
+	if (index >= t->num_queues || !t->queues[index].watched)
+		return false;
+	return write(t->queues[index].notify_fd, &one, sizeof(one)) == sizeof(one);
+}
+
 static void reset_queue_regs(struct virtio_mmio *t, struct virtio_mmio_queue *mq)
 {
 	mq->num = t->queue_size_max;

@@ -152,6 +152,11 @@ struct virtq *virtio_mmio_queue(struct virtio_mmio *t, unsigned int index);
  * the buffers pushed on @q since the last call. */
 void virtio_mmio_queue_done(struct virtio_mmio *t, struct virtq *q);
 
+/* Lock held. Have queue @index notified again from the event loop (to
+ * yield after a long batch). Returns: false when the queue has no event
+ * loop notifier; the caller then goes on itself. */
+bool virtio_mmio_defer(struct virtio_mmio *t, unsigned int index);
+
 /* Lock held. Raise a used-buffer interrupt unconditionally. */
 void virtio_mmio_signal_used(struct virtio_mmio *t);
 

@@ -57,10 +57,14 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 	exit(EXIT_USAGE);
 }
 
+/* Errors the library reported itself (the CLI adds no second line). */
+static unsigned int logged_errors;
+
 static void log_fn(void *data, int priority, const char *fmt, va_list args)
 {
 	(void)data;
-	(void)priority;
+	if (priority <= VMM_LOG_ERR)
+		logged_errors++;
 	fprintf(stderr, "%s: ", prog);
 	vfprintf(stderr, fmt, args);
 	fputc('\n', stderr);
@@ -145,7 +149,8 @@ int main(int argc, char **argv)
 
 	ret = vmm_create(&cfg, &vm);
 	if (ret) {
-		fprintf(stderr, "%s: cannot create the VM: %s\n", prog, vmm_strerror(ret));
+		if (!logged_errors)
+			fprintf(stderr, "%s: cannot create the VM: %s\n", prog, vmm_strerror(ret));
 		goto out;
 	}
 	ret = vmm_run(vm);

@@ -1,2 +1,69 @@
 #!/bin/sh
-echo 1..0
+# SPDX-License-Identifier: Apache-2.0
+# The command line: help, version, usage errors (exit 2, one line naming the
+# option and key) and build failures (exit 1).
+. "$top_srcdir/tests/lib.sh"
+tmpdir_make
+
+# expect_status "description" STATUS PATTERN args...
+#   runs the VMM, wants exit STATUS and PATTERN (ERE) on stderr's first line
+expect_status() {
+	desc=$1; want=$2; pat=$3; shift 3
+	"$TIMEOUT" 20 "$VMM" "$@" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	got=$?
+	first=$(head -n 1 "$TEST_TMP/err")
+	if [ "$got" -ne "$want" ]; then
+		not_ok "$desc: exit $got, wanted $want" "$TEST_TMP/err"
+	elif [ -n "$pat" ] && ! printf '%s\n' "$first" | grep -qE -- "$pat"; then
+		not_ok "$desc: stderr '$first' does not match '$pat'" "$TEST_TMP/err"
+	else
+		ok "$desc"
+	fi
+}
+
+K="path=$TEST_TMP/kernel"
+printf 'not a kernel, just text\n' >"$TEST_TMP/kernel"
+
+"$VMM" --help >"$TEST_TMP/help" 2>&1
+check "--help exits 0" [ $? -eq 0 ]
+for o in --memory --vcpu --kernel --block --help --version size_mib= num= path= cmdline= kernel_load_addr= initrd= read_only= id=; do
+	expect_grep "--help mentions $o" "$TEST_TMP/help" "$o"
+done
+"$VMM" --version >"$TEST_TMP/version" 2>&1
+check "--version exits 0" [ $? -eq 0 ]
+expect_egrep "--version prints the version" "$TEST_TMP/version" "^vmm-reference [0-9]+\.[0-9]+"
+
+expect_status "no arguments" 2 "--kernel path=FILE is required"
+expect_status "unknown option" 2 "unrecognized option|unknown option" --frobnicate
+expect_status "stray argument" 2 "unexpected argument 'extra'" --kernel "$K" extra
+expect_status "--memory unknown key" 2 "^vmm-reference: --memory: unknown key 'size'" --memory size=1 --kernel "$K"
+expect_status "--memory repeated key" 2 "--memory: key 'size_mib' given more than once" --memory size_mib=64,size_mib=64 --kernel "$K"
+expect_status "--memory empty value" 2 "--memory: key 'size_mib' needs a value" --memory size_mib= --kernel "$K"
+expect_status "--memory bad number" 2 "--memory: key 'size_mib': '12MB' is not a number" --memory size_mib=12MB --kernel "$K"
+expect_status "--memory overflow" 2 "--memory: key 'size_mib'.*out of range" --memory size_mib=184467440737095516160 --kernel "$K"
+expect_status "--memory too small" 2 "--memory: key 'size_mib': 1 is out of range \(16\.\.1048576\)" --memory size_mib=1 --kernel "$K"
+expect_status "--vcpu out of range" 2 "--vcpu: key 'num': 255 is out of range \(1\.\.254\)" --vcpu num=255 --kernel "$K"
+expect_status "--vcpu zero" 2 "--vcpu: key 'num'" --vcpu num=0 --kernel "$K"
+expect_status "--vcpu hex accepted, kernel rejected" 1 "" --vcpu num=0x2 --kernel "$K"
+expect_status "--kernel without path" 2 "--kernel: key 'path' is required" --kernel cmdline=quiet
+expect_status "--kernel empty path" 2 "--kernel: key 'path' needs a value" --kernel path=
+expect_status "--kernel bad load address" 2 "--kernel: key 'kernel_load_addr': '0xg' is not a number" --kernel "$K,kernel_load_addr=0xg"
+expect_status "--kernel unaligned load address" 2 "not 4 KiB aligned" --kernel "$K,kernel_load_addr=0x100001"
+expect_status "--kernel unterminated quote" 2 "--kernel: key 'cmdline': unterminated quoted value" --kernel "$K,cmdline=\"console=ttyS0"
+expect_status "--kernel given twice" 2 "--kernel given more than once" --kernel "$K" --kernel "$K"
+expect_status "--block without path" 2 "--block: key 'path' is required" --block read_only=on --kernel "$K"
+expect_status "--block bad boolean" 2 "--block: key 'read_only': 'sometimes' is not on or off" --block "path=$TEST_TMP/kernel,read_only=sometimes" --kernel "$K"
+expect_status "--net is not available yet" 2 "unrecognized option|unknown option" --net tap=tap0 --kernel "$K"
+
+# Build failures: exit 1 with a message naming the file.
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	expect_status "missing kernel file" 1 "kernel $TEST_TMP/missing: No such file or directory" --kernel "path=$TEST_TMP/missing"
+	expect_status "kernel is a directory" 1 "kernel $TEST_TMP: Is a directory" --kernel "path=$TEST_TMP"
+	expect_status "kernel is not a kernel" 1 "not an ELF vmlinux or bzImage" --kernel "$K"
+	expect_status "missing initrd" 1 "initrd $TEST_TMP/none: No such file or directory" --kernel "path=$GUEST_DIR/boot.elf,initrd=$TEST_TMP/none"
+else
+	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd"; do
+		skip "$d" "/dev/kvm not available"
+	done
+fi
+done_testing

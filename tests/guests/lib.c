@@ -90,6 +90,8 @@ void unlock_console(void)
 	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
 }
 
+/* Line settings only: the FIFOs are left alone, input may already be
+ * waiting in the receiver. */
 void serial_init(void)
 {
 	outb(COM1 + 1, 0x00);   /* IER: no interrupts */
@@ -97,7 +99,6 @@ void serial_init(void)
 	outb(COM1 + 0, 0x01);   /* 115200 baud */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03);   /* 8N1 */
-	outb(COM1 + 2, 0x07);   /* FIFO on, cleared */
 	outb(COM1 + 4, 0x03);   /* DTR | RTS */
 }
 
@@ -531,7 +532,7 @@ static u32 rd32(const u8 *p)
 int mp_parse(struct mp_info *mp, char *err, size_t errlen)
 {
 	const u8 *fp, *cfg, *e, *end;
-	u64 ebda = (u64)(*(volatile u16 *)0x40e) << 4;
+	u64 ebda = (u64)(*(volatile u16 *)phys(0x40e)) << 4;
 	unsigned int i, count, len;
 
 	memset(mp, 0, sizeof(*mp));

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers for the real-Linux tests. Source after tests/lib.sh.
+
+VMLINUX=$SHARED_GUEST_DIR/vmlinux
+BZIMAGE=$SHARED_GUEST_DIR/bzImage
+
+# Kernel options for the host, not the product: on KVM that runs guest code
+# through its instruction emulator (nested, as on the project's CI machines)
+# these features make the kernel hit instructions the emulator cannot run
+# (see ../shared/guest/README.md). Harmless on native KVM; override with
+# VMM_TEST_KERNEL_QUIRKS= (empty) there.
+: "${VMM_TEST_KERNEL_QUIRKS=clearcpuid=smap,smep,popcnt,cx16,xsave,avx,avx2,umip,pku,ospke,fsgsbase}"
+
+# Seconds a kernel-level run may take before it counts as stuck.
+: "${VMM_TEST_LINUX_TIMEOUT:=600}"
+
+require_linux_kernels() {
+	require_kvm
+	if [ ! -r "$VMLINUX" ] || [ ! -r "$BZIMAGE" ]; then
+		plan skip "test kernels not found in $SHARED_GUEST_DIR"
+	fi
+}
+
+# make_initramfs DIR INIT-SCRIPT OUT: a busybox initramfs whose /init is
+# INIT-SCRIPT (from Debian's busybox-static).
+make_initramfs() {
+	_d=$1/root
+	mkdir -p "$_d/bin" "$_d/dev" "$_d/proc" "$_d/sys"
+	_bb=$(command -v busybox || echo /bin/busybox)
+	cp "$_bb" "$_d/bin/busybox" || return 1
+	ln -s busybox "$_d/bin/sh"
+	cp "$2" "$_d/init" && chmod 755 "$_d/init"
+	mknod "$_d/dev/console" c 5 1 2>/dev/null || true
+	(cd "$_d" && find . | cpio -o -H newc --quiet) >"$3"
+}
+
+have_busybox() {
+	_bb=$(command -v busybox || echo /bin/busybox)
+	[ -x "$_bb" ] && file -L "$_bb" | grep -q 'statically linked'
+}
+
+# Background runs, at most $VMM_TEST_JOBS (default 2) at a time.
+: "${VMM_TEST_JOBS:=2}"
+_jobs=0
+# start_vm NAME args...: runs the VMM under the timeout into $TEST_TMP/NAME.log,
+# the exit status into $TEST_TMP/NAME.rc and the wall time into NAME.secs.
+start_vm() {
+	_name=$1; shift
+	if [ "$_jobs" -ge "$VMM_TEST_JOBS" ]; then
+		wait
+		_jobs=0
+	fi
+	(
+		_t0=$(date +%s)
+		run_vmm "$VMM_TEST_LINUX_TIMEOUT" "$TEST_TMP/$_name.log" "$@"
+		echo $? >"$TEST_TMP/$_name.rc"
+		echo $(( $(date +%s) - _t0 )) >"$TEST_TMP/$_name.secs"
+	) &
+	_jobs=$((_jobs + 1))
+}
+wait_vms() {
+	wait
+	_jobs=0
+}
+
+# vm_exited_by_itself NAME: the run ended with exit 0 (the guest's i8042
+# reset), not by the test's timeout.
+vm_exited_by_itself() {
+	_rc=$(cat "$TEST_TMP/$1.rc")
+	if [ "$_rc" -eq 0 ]; then
+		ok "$1: the guest reset the machine and vmm-reference exited 0 by itself ($(cat "$TEST_TMP/$1.secs") s)"
+	elif [ "$_rc" -eq 124 ] || [ "$_rc" -eq 137 ]; then
+		not_ok "$1: still running after ${VMM_TEST_LINUX_TIMEOUT} s, killed" "$TEST_TMP/$1.log"
+	else
+		not_ok "$1: vmm-reference exited $_rc" "$TEST_TMP/$1.log"
+	fi
+}
+
+# log_has NAME "description" fixed-string
+log_has() {
+	expect_grep "$1: $2" "$TEST_TMP/$1.log" "$3"
+}
+log_matches() {
+	expect_egrep "$1: $2" "$TEST_TMP/$1.log" "$3"
+}
