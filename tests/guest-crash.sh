@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # A guest that crashes must make the VMM exit 1 with a message naming the
 # KVM exit reason and the guest RIP (not hang, not exit 0); a guest poking
-# unbacked ports and MMIO must not bring the VMM down.
+# unbacked ports and MMIO must not bring the VMM down; the i8042 answers
+# its self tests and resets the machine through its output port too.
 . "$top_srcdir/tests/lib.sh"
 require_kvm
 tmpdir_make
@@ -39,7 +40,7 @@ crash_case() {
 	fi
 }
 
-plan 11
+plan 13
 crash_case "triple fault" triple 1 'shutdown|triple'
 crash_case "triple fault, 2 vCPUs" triple 2 'shutdown|triple'
 crash_case "instruction fetch from MMIO" mmio-exec 1 'internal|emulat'
@@ -56,5 +57,21 @@ if grep -q '^FUZZ DONE' "$out" && grep -qx 'RESULT PASS' "$out"; then
 	ok "port and MMIO fuzz: guest finished"
 else
 	not_ok "port and MMIO fuzz: guest finished" "$out"
+fi
+
+# i8042 controller basics, then a reset through its output port.
+out=$TEST_TMP/i8042
+run_vmm 60 "$out" --memory size_mib=64 --vcpu num=1 --kernel "path=$ELF,cmdline=\"crash=i8042\""
+rc=$?
+if [ "$rc" -eq 0 ]; then
+	ok "i8042: exit status 0"
+else
+	not_ok "i8042: exit status 0 (got $rc)" "$out"
+fi
+if grep -qx 'I8042 PASS' "$out" && grep -qx 'I8042 OUTPORT RESET' "$out" &&
+   ! grep -q '^FAIL' "$out" && ! grep -q '^RESULT' "$out"; then
+	ok "i8042: controller checks pass, output port reset stops the VM"
+else
+	not_ok "i8042: controller checks pass, output port reset stops the VM" "$out"
 fi
 done_testing

@@ -28,7 +28,34 @@ for img in vmlinux bzImage; do
 			"path=$SHARED_GUEST_DIR/$img,initrd=$TEST_TMP/initrd.cpio,cmdline=\"console=ttyS0 reboot=k panic=-1 $VMM_TEST_KERNEL_QUIRKS\""
 	done
 done
+# ext4 root on virtio-blk: init writes a file, syncs and reboots; the host
+# reads the file back with debugfs.
+PATH=$PATH:/sbin:/usr/sbin
+rootdir=$TEST_TMP/rootfs
+mkdir -p "$rootdir/bin" "$rootdir/dev" "$rootdir/proc"
+cp "$(command -v busybox || echo /bin/busybox)" "$rootdir/bin/busybox"
+ln -s busybox "$rootdir/bin/sh"
+cat >"$rootdir/init" <<'EOI'
+#!/bin/sh
+/bin/busybox mount -o remount,rw /
+echo "written by the guest" >/hello.txt
+/bin/busybox sync
+echo VMMTEST-ROOT-WRITTEN
+/bin/busybox reboot -f
+EOI
+chmod 755 "$rootdir/init"
+truncate -s 64M "$TEST_TMP/root.ext4"
+mkfs.ext4 -q -F -d "$rootdir" "$TEST_TMP/root.ext4"
+start_vm blk --memory size_mib=256 --block "path=$TEST_TMP/root.ext4" --kernel \
+	"path=$VMLINUX,cmdline=\"console=ttyS0 reboot=k panic=-1 init=/init $VMM_TEST_KERNEL_QUIRKS\""
 wait_vms
+log_has blk "init ran from the ext4 root" "VMMTEST-ROOT-WRITTEN"
+vm_exited_by_itself blk
+if debugfs -R "cat /hello.txt" "$TEST_TMP/root.ext4" 2>/dev/null | grep -q "written by the guest"; then
+	ok "blk: the file the guest wrote is in the image"
+else
+	not_ok "blk: the file the guest wrote is in the image"
+fi
 for img in vmlinux bzImage; do
 	for n in 1 2; do
 		log_matches "$img-$n" "init ran with $n CPUs" "VMMTEST-USERSPACE cpus=$n MemTotal: [0-9]+ kB"

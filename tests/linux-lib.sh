@@ -4,12 +4,17 @@
 VMLINUX=$SHARED_GUEST_DIR/vmlinux
 BZIMAGE=$SHARED_GUEST_DIR/bzImage
 
-# Kernel options for the host, not the product: on KVM that runs guest code
-# through its instruction emulator (nested, as on the project's CI machines)
-# these features make the kernel hit instructions the emulator cannot run
-# (see ../shared/guest/README.md). Harmless on native KVM; override with
-# VMM_TEST_KERNEL_QUIRKS= (empty) there.
-: "${VMM_TEST_KERNEL_QUIRKS=clearcpuid=smap,smep,popcnt,cx16,xsave,avx,avx2,umip,pku,ospke,fsgsbase}"
+# Kernel options for the host, not the product. On KVM that runs guest code
+# through its instruction emulator (nested, as on the project's CI machines;
+# see ../shared/guest/README.md):
+#  - clearcpuid=...: these features make the kernel run instructions the
+#    emulator cannot (xrstor, popcnt, cmpxchg16b, clac);
+#  - nopv: KVM hypercalls never return there. The kernel uses them for PV
+#    IPIs, PV spinlock kicks and PV yield as soon as a second CPU exists, so
+#    SMP bring-up stalls (QEMU with a CPU model that lacks those PV features
+#    brings the same kernel up fine; so does vmm-reference with nopv).
+# Harmless on native KVM; set VMM_TEST_KERNEL_QUIRKS= (empty) there.
+: "${VMM_TEST_KERNEL_QUIRKS=nopv clearcpuid=smap,smep,popcnt,cx16,xsave,avx,avx2,umip,pku,ospke,fsgsbase}"
 
 # Seconds a kernel-level run may take before it counts as stuck.
 : "${VMM_TEST_LINUX_TIMEOUT:=600}"

@@ -22,7 +22,9 @@
  *                         zeroed too
  *   blk_abuse=1           finally submit malformed requests, then reset
  *                         the device and check that it works again
- * Prints "BLK <i> ID[<serial>]", "PASS ..."/"FAIL ...", "BLK PASS <disks>".
+ * It also checks the "virtio_mmio.device=SIZE@BASE:IRQ" parameters the VMM
+ * adds to the command line for Linux against what the probe found.
+ * Prints "BLK 0 ID[<serial>]", "PASS ..."/"FAIL ...", "BLK PASS <disks>".
  */
 #include "guest.h"
 
@@ -672,6 +674,69 @@ static void abuse(struct blk_dev *d, char tag)
 	read_check(d, tag, 0, 1, 1, false, "blk-reset-recovery");
 }
 
+/* Parses a number (decimal or 0x hex) with an optional K/M suffix;
+ * returns the text after it, or NULL. */
+static const char *scan_num(const char *p, u64 *v)
+{
+	char buf[24];
+	unsigned int n = 0;
+
+	while (n + 1 < sizeof(buf) && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+				       (*p >= 'A' && *p <= 'F') || *p == 'x' || *p == 'X'))
+		buf[n++] = *p++;
+	buf[n] = '\0';
+	if (!n || parse_num(buf, v))
+		return NULL;
+	if (*p == 'K' || *p == 'k') {
+		*v <<= 10;
+		p++;
+	} else if (*p == 'M' || *p == 'm') {
+		*v <<= 20;
+		p++;
+	}
+	return p;
+}
+
+/* Linux finds virtio-mmio devices through "virtio_mmio.device=SIZE@BASE:IRQ"
+ * on its command line: one per device, matching what the probe found. */
+static void check_cmdline_devices(unsigned int ndev)
+{
+	static const char key[] = "virtio_mmio.device=";
+	const char *p = cmdline();
+	unsigned int found = 0;
+	bool bad = false;
+
+	while ((p = str_find(p, key)) != NULL) {
+		u64 size = 0, base = 0, irq = 0;
+		const char *q = p + sizeof(key) - 1;
+
+		q = scan_num(q, &size);
+		if (q && *q == '@')
+			q = scan_num(q + 1, &base);
+		else
+			q = NULL;
+		if (q && *q == ':')
+			q = scan_num(q + 1, &irq);
+		else
+			q = NULL;
+		if (!q) {
+			fail("blk-cmdline", "cannot parse the virtio_mmio.device parameter #%u", found);
+			bad = true;
+		} else if (base != VIRTIO_MMIO_BASE + found * VIRTIO_MMIO_WINDOW ||
+			   irq != VIRTIO_IRQ_BASE + found || size < 0x200) {
+			fail("blk-cmdline", "virtio_mmio.device #%u: size 0x%lx base 0x%lx irq %lu",
+			     found, size, base, irq);
+			bad = true;
+		}
+		found++;
+		p += sizeof(key) - 1;
+	}
+	if (found != ndev)
+		fail("blk-cmdline", "%u virtio_mmio.device parameters for %u devices", found, ndev);
+	else if (!bad)
+		pass("blk-cmdline");
+}
+
 void guest_main(void)
 {
 	char tags[VIRTIO_MAX_DEVS + 1];
@@ -723,6 +788,7 @@ void guest_main(void)
 		kprintf("BLK FAIL no device\n");
 		return;
 	}
+	check_cmdline_devices(ndev);
 
 	for (i = 0; i < ndev; i++) {
 		struct blk_dev *d = &devs[i];

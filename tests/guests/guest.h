@@ -150,6 +150,8 @@ void *memset(void *s, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
+/* First occurrence of @needle in @hay, or NULL. */
+const char *str_find(const char *hay, const char *needle);
 
 void serial_init(void);
 void lock_console(void);

@@ -53,6 +53,16 @@ size_t strlen(const char *s)
 	return n;
 }
 
+const char *str_find(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (!memcmp(hay, needle, n))
+			return hay;
+	return n ? NULL : hay;
+}
+
 /* ------------------------------------------------------------ console */
 
 static volatile u32 console_lock;
