@@ -22,6 +22,15 @@
  *                         zeroed too
  *   blk_abuse=1           finally submit malformed requests, then reset
  *                         the device and check that it works again
+ *   blk_durable=SEED      durability mode (tests/guest-blk-durability.sh),
+ *                         instead of all the above: writes a pattern derived
+ *                         from SEED (see durable()), waits for every write
+ *                         to complete, flushes, prints "DURABLE <SEED>" and
+ *                         halts with interrupts off, never resetting
+ *   blk_bench=MIB         benchmark mode (bench/blk), instead of all the
+ *                         above: writes then reads the first MIB MiB of vda
+ *                         sequentially in 4 KiB and in 1 MiB requests (see
+ *                         bench())
  * It also checks the "virtio_mmio.device=SIZE@BASE:IRQ" parameters the VMM
  * adds to the command line for Linux against what the probe found.
  * Prints "BLK 0 ID[<serial>]", "PASS ..."/"FAIL ...", "BLK PASS <disks>".
@@ -91,7 +100,7 @@
 #define VRING_DESC_F_NEXT       1
 #define VRING_DESC_F_WRITE      2
 
-#define QSIZE                   16
+#define QSIZE                   32      /* ring entries we use (device max is more) */
 #define SECTOR                  512u
 #define REQ_TIMEOUT_MS          3000
 
@@ -135,6 +144,7 @@ struct blk_dev {
 	unsigned int qsize;
 	u16 avail_idx;
 	u16 used_seen;
+	u32 last_id;                    /* head of the last used element */
 	unsigned int pin;
 	u32 vector;
 	volatile u32 irqs;
@@ -379,6 +389,7 @@ static bool wait_used(struct blk_dev *d, bool use_irq, u32 *len)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	e = *(volatile struct vring_used_elem *)&d->used->ring[d->used_seen % d->qsize];
 	d->used_seen++;
+	d->last_id = e.id;
 	if (len)
 		*len = e.len;
 	if (!use_irq) {
@@ -674,6 +685,307 @@ static void abuse(struct blk_dev *d, char tag)
 	read_check(d, tag, 0, 1, 1, false, "blk-reset-recovery");
 }
 
+/* ------------------------------------------------------------ durability */
+
+/*
+ * blk_durable=SEED: tests/guest-blk-durability.sh kills the VMM with
+ * SIGKILL as soon as it sees the marker, then checks that the image holds
+ * exactly what was written. Four regions of vda (which needs at least
+ * DUR_MIN_SECTORS sectors), computed the same way by the test:
+ *   sector 1 + SEED % 97             1 sector   one 512-byte segment
+ *   sector 128 + SEED * 13 % 256     8 sectors  segments of 512, 2048, 1536
+ *   sector 512 + SEED * 31 % 1024   16 sectors  two 4 KiB segments
+ *   the last sector                  1 sector   one 512-byte segment
+ * Sector n of a region holds "SEED <SEED, %010u> SECTOR <n, %08u> ", then
+ * the letter 'a' + (SEED + 7 n + i) % 26 at each offset i from 32 to 510,
+ * then '\n'. Even seeds submit the four writes together (one notification,
+ * all in flight at once), odd seeds one after another. Either way the FLUSH
+ * is submitted only once every write has completed with status OK (a flush
+ * covers the writes completed before it), and "DURABLE <SEED>" is printed
+ * only once the flush completed with status OK. Then the guest halts with
+ * interrupts off and never resets: the VMM runs until it is killed.
+ */
+#define DUR_REGIONS             4
+#define DUR_MIN_SECTORS         2048
+#define DUR_MAX_SEED            9999999999ul
+
+static struct blk_req_hdr dur_hdr[DUR_REGIONS + 1] __attribute__((aligned(16)));
+static volatile u8 dur_status[DUR_REGIONS + 1];
+
+static void put_digits(u8 *buf, u64 v, unsigned int width)
+{
+	while (width--) {
+		buf[width] = (u8)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+static void durable_fill(u8 *buf, u64 seed, u64 n)
+{
+	unsigned int i;
+
+	memcpy(buf, "SEED ", 5);
+	put_digits(buf + 5, seed, 10);
+	memcpy(buf + 15, " SECTOR ", 8);
+	put_digits(buf + 23, n, 8);
+	buf[31] = ' ';
+	for (i = 32; i < SECTOR - 1; i++)
+		buf[i] = (u8)('a' + (seed + 7 * n + i) % 26);
+	buf[SECTOR - 1] = '\n';
+}
+
+/* Builds a request chain at descriptor @first: header, @nseg segments of
+ * @buf with the lengths in @seg, status. Returns the number of descriptors. */
+static unsigned int build_chain(struct blk_dev *d, unsigned int first, struct blk_req_hdr *h,
+				u32 type, u64 sector, u8 *buf, const u32 *seg, unsigned int nseg,
+				volatile u8 *status)
+{
+	unsigned int i, n = first;
+	u16 dflag = type == T_IN || type == T_GET_ID ? VRING_DESC_F_WRITE : 0;
+
+	h->type = type;
+	h->reserved = 0;
+	h->sector = sector;
+	*status = BLK_S_NONE;
+	d->desc[n] = (struct vring_desc){ (u64)h, sizeof(*h), VRING_DESC_F_NEXT, (u16)(n + 1) };
+	n++;
+	for (i = 0; i < nseg; i++, n++) {
+		d->desc[n] = (struct vring_desc){ (u64)buf, seg[i], VRING_DESC_F_NEXT | dflag,
+						  (u16)(n + 1) };
+		buf += seg[i];
+	}
+	d->desc[n] = (struct vring_desc){ (u64)status, 1, VRING_DESC_F_WRITE, 0 };
+	return n + 1 - first;
+}
+
+/* Makes chain @head available without notifying. */
+static void publish(struct blk_dev *d, u16 head)
+{
+	d->avail->ring[d->avail_idx % d->qsize] = head;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	d->avail_idx++;
+	*(volatile u16 *)&d->avail->idx = d->avail_idx;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Waits for the next used element and matches it with one of the @n
+ * outstanding chains in @head (not yet @done). Returns its index or -1. */
+static int durable_reap(struct blk_dev *d, const u16 *head, bool *done, unsigned int n,
+			const char *what)
+{
+	unsigned int i;
+
+	if (!wait_used(d, false, NULL)) {
+		fail("blk-durable", "%s: no completion within %u ms", what, REQ_TIMEOUT_MS);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!done[i] && head[i] == d->last_id)
+			break;
+	if (i == n) {
+		fail("blk-durable", "%s: used element with unexpected id %u", what, d->last_id);
+		return -1;
+	}
+	done[i] = true;
+	return (int)i;
+}
+
+static void durable(struct blk_dev *d, u64 seed)
+{
+	static const u32 seg1[] = { 512 }, seg2[] = { 512, 2048, 1536 }, seg3[] = { 4096, 4096 };
+	struct {
+		u64 sector;
+		unsigned int nsec;
+		const u32 *seg;
+		unsigned int nseg;
+	} r[DUR_REGIONS] = {
+		{ 1 + seed % 97, 1, seg1, 1 },
+		{ 128 + seed * 13 % 256, 8, seg2, 3 },
+		{ 512 + seed * 31 % 1024, 16, seg3, 2 },
+		{ d->capacity - 1, 1, seg1, 1 },
+	};
+	u16 head[DUR_REGIONS + 1];
+	bool done[DUR_REGIONS + 1] = { false };
+	bool together = !(seed & 1);
+	unsigned int i, k, ndesc = 0;
+	u8 *p = data;
+	int j;
+
+	if (seed > DUR_MAX_SEED) {
+		fail("blk-durable", "seed %lu has more than 10 digits", seed);
+		return;
+	}
+	if (d->capacity < DUR_MIN_SECTORS || has(d, F_BLK_RO) || !has(d, F_BLK_FLUSH)) {
+		fail("blk-durable", "vda: %lu sectors (need %u), RO %s, FLUSH %s", d->capacity,
+		     DUR_MIN_SECTORS, has(d, F_BLK_RO) ? "on" : "off",
+		     has(d, F_BLK_FLUSH) ? "offered" : "not offered");
+		return;
+	}
+	kprintf("INFO durable: seed %lu, writes %s, sectors %lu+1 %lu+8 %lu+16 %lu+1\n", seed,
+		together ? "in flight together" : "one by one", r[0].sector, r[1].sector,
+		r[2].sector, r[3].sector);
+
+	for (i = 0; i < DUR_REGIONS; i++) {
+		for (k = 0; k < r[i].nsec; k++)
+			durable_fill(p + k * SECTOR, seed, r[i].sector + k);
+		head[i] = (u16)ndesc;
+		ndesc += build_chain(d, ndesc, &dur_hdr[i], T_OUT, r[i].sector, p, r[i].seg,
+				     r[i].nseg, &dur_status[i]);
+		p += r[i].nsec * SECTOR;
+	}
+	head[DUR_REGIONS] = (u16)ndesc;
+	ndesc += build_chain(d, ndesc, &dur_hdr[DUR_REGIONS], T_FLUSH, 0, NULL, NULL, 0,
+			     &dur_status[DUR_REGIONS]);
+	if (ndesc > d->qsize || p > data + sizeof(data)) {
+		fail("blk-durable", "%u descriptors for a queue of %u", ndesc, d->qsize);
+		return;
+	}
+
+	/* The writes; every one must complete OK before the flush goes out. */
+	for (i = 0; i < DUR_REGIONS; i++) {
+		publish(d, head[i]);
+		if (!together) {
+			wr(d, VM_QUEUE_NOTIFY, 0);
+			if (durable_reap(d, head, done, DUR_REGIONS, "write") < 0)
+				return;
+		}
+	}
+	if (together) {
+		wr(d, VM_QUEUE_NOTIFY, 0);
+		for (i = 0; i < DUR_REGIONS; i++)
+			if (durable_reap(d, head, done, DUR_REGIONS, "write") < 0)
+				return;
+	}
+	for (i = 0; i < DUR_REGIONS; i++) {
+		if (dur_status[i] != BLK_S_OK) {
+			fail("blk-durable", "write of sector %lu: status %s", r[i].sector,
+			     status_name(dur_status[i]));
+			return;
+		}
+	}
+	if (*(volatile u16 *)&d->used->idx != d->used_seen) {
+		fail("blk-durable", "more used elements than requests");
+		return;
+	}
+	pass("blk-durable-writes");
+
+	/* The flush, alone in flight: every write above has completed. */
+	publish(d, head[DUR_REGIONS]);
+	wr(d, VM_QUEUE_NOTIFY, 0);
+	j = durable_reap(d, head, done, DUR_REGIONS + 1, "flush");
+	if (j < 0)
+		return;
+	if (j != DUR_REGIONS || dur_status[DUR_REGIONS] != BLK_S_OK) {
+		fail("blk-durable", "flush: used id %u, status %s", d->last_id,
+		     status_name(dur_status[DUR_REGIONS]));
+		return;
+	}
+	pass("blk-durable-flush");
+	kprintf("DURABLE %lu\n", seed);
+	halt_forever();
+}
+
+/* ------------------------------------------------------------ benchmark */
+
+/*
+ * blk_bench=MIB: bench/blk times these phases on the host by the arrival
+ * of the "BENCH START <phase>" and "BENCH END <phase> ..." lines:
+ *   write-4k  MIB MiB from sector 0 in 4 KiB requests, then one FLUSH
+ *   read-4k   the same back in 4 KiB requests
+ *   write-1m  MIB MiB in 1 MiB requests, then one FLUSH
+ *   read-1m   the same back in 1 MiB requests
+ * One request in flight at a time, completions polled (no interrupts).
+ * The buffer is 1 MiB of RAM at BENCH_BUF; a request is split into equal
+ * segments no larger than the device's size_max, at most seg_max of them.
+ * Writes stamp the first 8 bytes of every 4 KiB block with the phase's
+ * magic and the block number, reads poison then check these stamps: the
+ * data really moved, at a cost of one store and load per 4 KiB. Ends with
+ * "BENCH DONE" and the usual reset.
+ */
+#define BENCH_BUF               0x1000000ul     /* 16 MiB */
+#define BENCH_BUF_SIZE          0x100000ul
+#define BENCH_BLOCK             4096u
+#define BENCH_MAGIC_4K          0x4b34424e45420000ul
+#define BENCH_MAGIC_1M          0x4d31424e45420000ul
+#define BENCH_POISON            0xdeadbeefdeadbeeful
+
+static bool bench_phase(struct blk_dev *d, const char *name, u32 type, u32 reqsize, u64 total,
+			u64 magic)
+{
+	u64 size_max = has(d, F_BLK_SIZE_MAX) ? cfg32(d, 8) : 0;
+	u64 seg_max = has(d, F_BLK_SEG_MAX) ? cfg32(d, 12) : 1;
+	u8 *buf = phys(BENCH_BUF);
+	u32 seglen = reqsize;
+	unsigned int nseg, b, nblk = reqsize / BENCH_BLOCK;
+	u64 off, nreq = 0;
+	int s;
+
+	while (size_max && seglen > size_max && seglen > SECTOR)
+		seglen /= 2;
+	nseg = reqsize / seglen;
+	if ((size_max && seglen > size_max) || nseg > seg_max || nseg + 2 > d->qsize) {
+		fail("blk-bench", "%s: %u-byte requests do not fit size_max %lu, seg_max %lu, "
+		     "queue %u", name, reqsize, size_max, seg_max, d->qsize);
+		return false;
+	}
+	kprintf("INFO bench %s: %lu bytes in %u-byte requests of %u segments\n", name, total,
+		reqsize, nseg);
+	kprintf("BENCH START %s\n", name);
+	for (off = 0; off < total; off += reqsize, nreq++) {
+		u64 *stamp;
+
+		for (b = 0; b < nblk; b++) {
+			stamp = (u64 *)(buf + b * BENCH_BLOCK);
+			*stamp = type == T_OUT ? magic ^ (off / BENCH_BLOCK + b) : BENCH_POISON;
+		}
+		s = request(d, type, off / SECTOR, buf, seglen, nseg, false, NULL);
+		if (s != BLK_S_OK) {
+			fail("blk-bench", "%s: request at byte %lu: status %s", name, off,
+			     status_name(s));
+			return false;
+		}
+		for (b = 0; type == T_IN && b < nblk; b++) {
+			stamp = (u64 *)(buf + b * BENCH_BLOCK);
+			if (*stamp != (magic ^ (off / BENCH_BLOCK + b))) {
+				fail("blk-bench", "%s: block %lu holds 0x%lx", name,
+				     off / BENCH_BLOCK + b, *stamp);
+				return false;
+			}
+		}
+	}
+	if (type == T_OUT) {
+		s = request(d, T_FLUSH, 0, NULL, 0, 0, false, NULL);
+		if (s != BLK_S_OK) {
+			fail("blk-bench", "%s: flush: status %s", name, status_name(s));
+			return false;
+		}
+	}
+	kprintf("BENCH END %s %lu bytes %lu requests\n", name, total, nreq);
+	return true;
+}
+
+static void bench(struct blk_dev *d, u64 mib)
+{
+	u64 total = mib << 20;
+
+	if (!mib || mib > (1ul << 30) || total / SECTOR > d->capacity || has(d, F_BLK_RO)) {
+		fail("blk-bench", "cannot write %lu MiB to vda: %lu sectors, RO %s", mib,
+		     d->capacity, has(d, F_BLK_RO) ? "on" : "off");
+		return;
+	}
+	if ((u64)_end > BENCH_BUF || !e820_is_ram(BENCH_BUF, BENCH_BUF_SIZE)) {
+		fail("blk-bench", "no RAM for the buffer at 0x%lx", BENCH_BUF);
+		return;
+	}
+	if (!has(d, F_BLK_FLUSH))
+		kprintf("INFO bench: no VIRTIO_BLK_F_FLUSH, write phases end without a flush\n");
+	if (bench_phase(d, "write-4k", T_OUT, 4096, total, BENCH_MAGIC_4K) &&
+	    bench_phase(d, "read-4k", T_IN, 4096, total, BENCH_MAGIC_4K) &&
+	    bench_phase(d, "write-1m", T_OUT, 1u << 20, total, BENCH_MAGIC_1M) &&
+	    bench_phase(d, "read-1m", T_IN, 1u << 20, total, BENCH_MAGIC_1M))
+		kprintf("BENCH DONE\n");
+}
+
 /* Parses a number (decimal or 0x hex) with an optional K/M suffix;
  * returns the text after it, or NULL. */
 static const char *scan_num(const char *p, u64 *v)
@@ -789,6 +1101,25 @@ void guest_main(void)
 		return;
 	}
 	check_cmdline_devices(ndev);
+
+	/* The special modes use vda only. */
+	if (cmdline_has("blk_durable") || cmdline_has("blk_bench")) {
+		u64 seed = cmdline_num("blk_durable", ~0ul);
+
+		if (dev_init(&devs[0])) {
+			if (!cmdline_has("blk_durable"))
+				bench(&devs[0], cmdline_num("blk_bench", 64));
+			else if (seed == ~0ul)
+				fail("blk-durable", "blk_durable= needs a number");
+			else
+				durable(&devs[0], seed);        /* returns on failure only */
+		}
+		if (fail_count() == failed_before)
+			kprintf("BLK PASS %u\n", ndev);
+		else
+			kprintf("BLK FAIL %u failures\n", fail_count() - failed_before);
+		return;
+	}
 
 	for (i = 0; i < ndev; i++) {
 		struct blk_dev *d = &devs[i];
