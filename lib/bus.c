@@ -74,7 +74,7 @@ bool bus_access(const struct bus *bus, uint64_t addr, uint8_t *data, uint32_t le
 	const struct bus_range *r = bus_find(bus, addr);
 
 	/* The whole access must fall inside one device's range. */
-	if (r && len && len <= 8 && addr - r->base <= r->len - len) {
+	if (r && len && len <= 8 && len <= r->len && addr - r->base <= r->len - len) {
 		r->fn(r->opaque, addr - r->base, data, len, is_write);
 		return true;
 	}

@@ -132,16 +132,18 @@ static void data_write(struct i8042 *k, uint8_t v)
 	case CMD_WRITE_AUX:
 		break;                  /* no AUX device */
 	default:
-		/* A byte for the keyboard: acknowledge; answer reset and ID. */
+		/* A byte for the keyboard: acknowledge; answer reset and ID.
+		 * Echo answers 0xee instead of an ACK. */
+		if (v == 0xee) {
+			push(k, 0xee);
+			break;
+		}
 		push(k, 0xfa);
-		if (v == 0xff)
+		if (v == 0xff) {
 			push(k, 0xaa);
-		else if (v == 0xf2) {
+		} else if (v == 0xf2) {
 			push(k, 0xab);
 			push(k, 0x83);
-		} else if (v == 0xee) {
-			r->qcount--;    /* echo answers 0xee instead of an ACK */
-			push(k, 0xee);
 		}
 		break;
 	}

@@ -146,7 +146,8 @@ static uint8_t serial_read(struct serial *s, unsigned int reg)
 	}
 }
 
-static void serial_write(struct serial *s, unsigned int reg, uint8_t v)
+/* *@tx is set to a byte to transmit once the lock is released. */
+static void serial_write(struct serial *s, unsigned int reg, uint8_t v, int *tx)
 {
 	struct serial_regs *r = &s->r;
 
@@ -158,8 +159,8 @@ static void serial_write(struct serial *s, unsigned int reg, uint8_t v)
 		}
 		if (r->mcr & MCR_LOOP)
 			rx_push(r, v);
-		else if (s->tx)
-			s->tx(s->opaque, v);
+		else
+			*tx = v;
 		/* Transmission is instantaneous: THR is empty again. */
 		r->thr_pending = 1;
 		break;
@@ -201,11 +202,13 @@ static void serial_write(struct serial *s, unsigned int reg, uint8_t v)
 
 void serial_io(struct serial *s, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
+	int tx = -1;
+
 	/* 8-bit registers; a wider access touches the first register only. */
 	pthread_mutex_lock(&s->lock);
 	if (offset < 8) {
 		if (is_write) {
-			serial_write(s, (unsigned int)offset, data[0]);
+			serial_write(s, (unsigned int)offset, data[0], &tx);
 		} else {
 			memset(data, 0, len);
 			data[0] = serial_read(s, (unsigned int)offset);
@@ -215,6 +218,12 @@ void serial_io(struct serial *s, uint64_t offset, uint8_t *data, uint32_t len, b
 	}
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	/* Outside the lock: a console that blocks must not block the event
+	 * loop (input, stop requests) behind the UART. The guest's driver
+	 * serialises its THR writes (the vCPU's OUT retires only after this
+	 * returns), so bytes keep their order. */
+	if (tx >= 0 && s->tx)
+		s->tx(s->opaque, (uint8_t)tx);
 }
 
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
@@ -266,8 +275,11 @@ static void com1_tx(void *opaque, uint8_t byte)
 {
 	struct com1 *c = opaque;
 
-	/* Blocking write: a slow console slows the guest, it loses nothing. */
-	while (write(c->out_fd, &byte, 1) < 0 && errno == EINTR)
+	/* Blocking write: a slow console slows the guest, it loses nothing.
+	 * But a stopping VM kicks its vCPUs (EINTR): give up then, or a
+	 * console that does not drain would keep vmm_run() from returning. */
+	while (write(c->out_fd, &byte, 1) < 0 && errno == EINTR &&
+	       !__atomic_load_n(&c->vm->stopped, __ATOMIC_ACQUIRE))
 		;
 }
 
@@ -315,7 +327,10 @@ static void com1_input(void *opaque, int fd, uint32_t events)
 	pthread_mutex_lock(&c->uart.lock);
 	if (c->uart.r.rx_count == SERIAL_RX_BUF && c->in_polled && !c->in_paused) {
 		c->in_paused = true;
-		event_loop_mod(&c->vm->events, c->in_fd, 0);
+		/* Not 0: EPOLLHUP and EPOLLERR cannot be masked, and a closed
+		 * input would wake the loop again and again while the guest
+		 * leaves the buffer full. One-shot reports them once. */
+		event_loop_mod(&c->vm->events, c->in_fd, EPOLLONESHOT);
 	}
 	pthread_mutex_unlock(&c->uart.lock);
 }
@@ -414,7 +429,7 @@ int serial_device_add(struct vmm *vm)
 	}
 	if (ret != -EPERM)
 		return ret;
-	ret = -pthread_create(&c->reader, NULL, com1_reader, c);
+	ret = vmm_thread_create(&c->reader, com1_reader, c);
 	if (ret)
 		return ret;
 	c->has_reader = true;

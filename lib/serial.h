@@ -29,9 +29,9 @@ struct serial {
 	pthread_mutex_t lock;
 	struct serial_regs r;
 	int irq_level;
-	/* Backend hooks (called with the lock held). */
+	/* Backend hooks (set_irq and rx_space are called with the lock held). */
 	void (*set_irq)(void *opaque, int level);
-	/* Returns bytes written or a negative errno; loss is tolerated. */
+	/* Transmit a byte; called without the lock; loss is tolerated. */
 	void (*tx)(void *opaque, uint8_t byte);
 	/* Called when space frees up in the receive buffer. */
 	void (*rx_space)(void *opaque);

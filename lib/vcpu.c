@@ -441,11 +441,11 @@ int vcpu_start_all(struct vmm *vm)
 {
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		int ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		int ret = vmm_thread_create(&v->thread, vcpu_thread, v);
 
 		if (ret) {
-			vmm_err(vm, "cannot start vcpu%u: %s", i, strerror(ret));
-			return -ret;
+			vmm_err(vm, "cannot start vcpu%u: %s", i, strerror(-ret));
+			return ret;
 		}
 		v->started = true;
 	}

@@ -79,6 +79,22 @@ int vmm_cmdline_append(struct vmm *vm, const char *text);
 /* Stop the VM with @info (first caller wins). Any thread. */
 void vmm_request_stop(struct vmm *vm, const struct vmm_exit_info *info);
 
+/* Start a thread with every signal blocked (the mask it inherits), so that
+ * no process-directed signal, e.g. a SIGINT or SIGTERM that vmm_run() or the
+ * application waits for in another thread, is ever delivered to a library
+ * thread. Returns: 0 or a negative errno. */
+static inline int vmm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(thread, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -ret;
+}
+
 /* kvm.c: interrupts and doorbells on the in-kernel irqchip. */
 int kvm_irq_line(struct vmm *vm, unsigned int irq, int level);
 int kvm_irqfd(struct vmm *vm, int fd, unsigned int gsi, bool assign);

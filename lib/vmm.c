@@ -378,11 +378,13 @@ VMM_EXPORT int vmm_run(struct vmm *vm)
 		sigaddset(&sigs, SIGTERM);
 		pthread_sigmask(SIG_BLOCK, &sigs, &old_sigs);
 		vm->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-		if (vm->sig_fd < 0 ||
-		    (ret = event_loop_add(&vm->events, vm->sig_fd, EPOLLIN, on_signal, vm)) < 0) {
+		if (vm->sig_fd < 0) {
 			ret = -errno;
 			goto out_sigmask;
 		}
+		ret = event_loop_add(&vm->events, vm->sig_fd, EPOLLIN, on_signal, vm);
+		if (ret < 0)
+			goto out_sigmask;
 		if (vm->cfg.serial_in_fd >= 0 && isatty(vm->cfg.serial_in_fd) &&
 		    tcgetattr(vm->cfg.serial_in_fd, &saved_tio) == 0) {
 			struct termios raw = saved_tio;
@@ -465,7 +467,7 @@ VMM_EXPORT int vmm_exit_describe(const struct vmm_exit_info *info, char *buf, si
 	int n;
 
 #define APPEND(...) do { \
-	n = snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__); \
+	n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, __VA_ARGS__); \
 	if (n > 0) used += (size_t)n; \
 } while (0)
 	if (!buf || !len)

@@ -72,6 +72,34 @@ START_TEST(test_bus_routing)
 }
 END_TEST
 
+/* An access wider than the whole device range is not the device's. */
+START_TEST(test_bus_access_wider_than_range)
+{
+	struct dev a = { 0 }, b = { 0 };
+	struct bus bus;
+	uint8_t data[8];
+
+	bus_init(&bus, "pio");
+	ck_assert_int_eq(bus_register(&bus, 0x70, 2, dev_io, &a), 0);
+	ck_assert_int_eq(bus_register(&bus, 0x80, 1, dev_io, &b), 0);
+	memset(data, 0, sizeof(data));
+	ck_assert(!bus_access(&bus, 0x70, data, 4, false));
+	ck_assert_int_eq(a.reads, 0);
+	ck_assert_uint_eq(data[0], 0xff);
+	ck_assert_uint_eq(data[3], 0xff);
+	ck_assert(!bus_access(&bus, 0x80, data, 2, true));
+	ck_assert(!bus_access(&bus, 0x80, data, 8, false));
+	ck_assert_int_eq(b.writes + b.reads, 0);
+	/* the widths that fit are delivered */
+	ck_assert(bus_access(&bus, 0x70, data, 2, false));
+	ck_assert_int_eq(a.reads, 1);
+	ck_assert_uint_eq(a.last_len, 2);
+	ck_assert(bus_access(&bus, 0x80, data, 1, true));
+	ck_assert_int_eq(b.writes, 1);
+	bus_release(&bus);
+}
+END_TEST
+
 START_TEST(test_bus_many)
 {
 	static struct dev devs[100];
@@ -97,6 +125,7 @@ Suite *bus_suite(void)
 	TCase *tc = tcase_create("bus");
 
 	tcase_add_test(tc, test_bus_routing);
+	tcase_add_test(tc, test_bus_access_wider_than_range);
 	tcase_add_test(tc, test_bus_many);
 	suite_add_tcase(s, tc);
 	return s;

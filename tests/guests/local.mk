@@ -59,10 +59,14 @@ GUEST_TESTS = \
 	tests/guest-smp.sh \
 	tests/guest-serial.sh \
 	tests/guest-crash.sh \
-	tests/guest-blk.sh
+	tests/guest-blk.sh \
+	tests/guest-blk-durability.sh
 
 TESTS += $(GUEST_TESTS)
 EXTRA_DIST += $(GUEST_SRCS) $(GUEST_TESTS)
+
+# Benchmarks: run by hand from a build directory, never by "make check".
+EXTRA_DIST += bench/blk
 
 # Objects. Every one depends on the headers: they are few and tiny.
 GUEST_HDRS = $(srcdir)/tests/guests/guest.h $(srcdir)/tests/guests/trampoline.h
