@@ -34,12 +34,7 @@ blk_run() {
 	desc=$1; out=$2; shift 2
 	run_vmm 60 "$out" --memory size_mib=128 --vcpu num=1 "$@"
 	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		ok "$desc: exit status 0"
-	else
-		echo "# command: $VMM $*" >>"$out"
-		not_ok "$desc: exit status 0 (got $rc)" "$out"
-	fi
+	expect_exit0 "$desc" "$rc" "$out" "$@"
 	if grep -q '^BLK PASS' "$out" && grep -qx 'RESULT PASS' "$out" &&
 	   ! grep -q '^FAIL' "$out"; then
 		ok "$desc: guest checks pass"

@@ -32,12 +32,7 @@ boot_case() {
 	out=$TEST_TMP/out.$tap_n
 	run_vmm 60 "$out" "$@"
 	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		ok "$desc: exit status 0"
-	else
-		echo "# command: $VMM $*" >>"$out"
-		not_ok "$desc: exit status 0 (got $rc)" "$out"
-	fi
+	expect_exit0 "$desc" "$rc" "$out" "$@"
 	if grep -qx 'RESULT PASS' "$out" && ! grep -q '^FAIL' "$out" &&
 	   [ "$(grep -c '^PASS ' "$out")" -ge 10 ]; then
 		ok "$desc: guest checks pass"

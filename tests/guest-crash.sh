@@ -48,11 +48,7 @@ crash_case "instruction fetch from MMIO" mmio-exec 1 'internal|emulat'
 out=$TEST_TMP/fuzz
 run_vmm 60 "$out" --memory size_mib=64 --vcpu num=1 --kernel "path=$ELF,cmdline=\"crash=fuzz\""
 rc=$?
-if [ "$rc" -eq 0 ]; then
-	ok "port and MMIO fuzz: exit status 0"
-else
-	not_ok "port and MMIO fuzz: exit status 0 (got $rc)" "$out"
-fi
+expect_exit0 "port and MMIO fuzz" "$rc" "$out"
 if grep -q '^FUZZ DONE' "$out" && grep -qx 'RESULT PASS' "$out"; then
 	ok "port and MMIO fuzz: guest finished"
 else
@@ -63,11 +59,7 @@ fi
 out=$TEST_TMP/i8042
 run_vmm 60 "$out" --memory size_mib=64 --vcpu num=1 --kernel "path=$ELF,cmdline=\"crash=i8042\""
 rc=$?
-if [ "$rc" -eq 0 ]; then
-	ok "i8042: exit status 0"
-else
-	not_ok "i8042: exit status 0 (got $rc)" "$out"
-fi
+expect_exit0 "i8042" "$rc" "$out"
 if grep -qx 'I8042 PASS' "$out" && grep -qx 'I8042 OUTPORT RESET' "$out" &&
    ! grep -q '^FAIL' "$out" && ! grep -q '^RESULT' "$out"; then
 	ok "i8042: controller checks pass, output port reset stops the VM"

@@ -19,12 +19,7 @@ smp_case() {
 	out=$TEST_TMP/out.$tap_n
 	run_vmm 60 "$out" "$@"
 	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		ok "$desc: exit status 0"
-	else
-		echo "# command: $VMM $*" >>"$out"
-		not_ok "$desc: exit status 0 (got $rc)" "$out"
-	fi
+	expect_exit0 "$desc" "$rc" "$out" "$@"
 	missing=
 	i=1
 	while [ "$i" -lt "$cpus" ]; do

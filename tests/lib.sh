@@ -64,6 +64,19 @@ run_vmm() {
 	"$TIMEOUT" -k 10 "$_secs" "$VMM" "$@" <"${VMM_STDIN:-/dev/null}" >"$_out" 2>&1
 }
 
+# expect_exit0 "description" STATUS OUTFILE [vmm args...]: one TAP point, ok
+# when the VMM's exit STATUS is 0; otherwise its output (and the command,
+# when given) go into the diagnostics.
+expect_exit0() {
+	_d=$1; _rc=$2; _o=$3; shift 3
+	if [ "$_rc" -eq 0 ]; then
+		ok "$_d: exit status 0"
+	else
+		[ $# -gt 0 ] && echo "# command: $VMM $*" >>"$_o"
+		not_ok "$_d: exit status 0 (got $_rc)" "$_o"
+	fi
+}
+
 # Tests that need /dev/kvm skip when it is not usable.
 require_kvm() {
 	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
