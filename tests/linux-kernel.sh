@@ -47,7 +47,7 @@ wait_vms
 	--kernel "$(kopt "$VMLINUX" "$base")" </dev/null >"$TEST_TMP/gap.log" 2>&1 &
 gap_pid=$!
 i=0
-while [ $i -lt 300 ] && ! grep -q "BIOS-e820: \[mem 0x0000000100000000" "$TEST_TMP/gap.log"; do
+while [ $i -lt 300 ] && ! grep -q "BIOS-e820: \[mem 0x0000000100000000" "$TEST_TMP/gap.log" 2>/dev/null; do
 	sleep 1; i=$((i + 1))
 done
 sleep 1
