@@ -373,17 +373,23 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 	case KVM_EXIT_INTR:
 		return true;
-	case KVM_EXIT_SYSTEM_EVENT:
-		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
-			struct vmm_exit_info info = { .reason = VMM_STOP_RESET, .vcpu = (int)v->index };
+	case KVM_EXIT_SYSTEM_EVENT: {
+		struct vmm_exit_info info = { .vcpu = (int)v->index };
 
-			vmm_request_stop(vm, &info);
-		} else {
-			struct vmm_exit_info info = { .reason = VMM_STOP_REQUESTED, .vcpu = (int)v->index };
-
-			vmm_request_stop(vm, &info);
+		switch (run->system_event.type) {
+		case KVM_SYSTEM_EVENT_RESET:
+			info.reason = VMM_STOP_RESET;
+			break;
+		case KVM_SYSTEM_EVENT_SHUTDOWN:         /* the guest powered off */
+			info.reason = VMM_STOP_REQUESTED;
+			break;
+		default:                                /* crash and the rest */
+			vcpu_crash(v, VMM_STOP_UNHANDLED_EXIT);
+			return false;
 		}
+		vmm_request_stop(vm, &info);
 		return false;
+	}
 	case KVM_EXIT_SHUTDOWN:
 		vcpu_crash(v, VMM_STOP_SHUTDOWN);
 		return false;
