@@ -308,15 +308,8 @@ static void com1_input(void *opaque, int fd, uint32_t events)
 	n = space ? read(fd, buf, space) : 0;
 	if (n > 0) {
 		serial_receive(&c->uart, buf, (size_t)n);
-	} else if (n == 0 && space) {
-		/* End of input: stop watching it. */
-		pthread_mutex_lock(&c->uart.lock);
-		c->in_eof = true;
-		c->in_polled = false;
-		pthread_mutex_unlock(&c->uart.lock);
-		event_loop_del(&c->vm->events, fd);
-		return;
-	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+	} else if ((n == 0 && space) || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* End of input, or an error reading it: stop watching it. */
 		pthread_mutex_lock(&c->uart.lock);
 		c->in_eof = true;
 		c->in_polled = false;

@@ -181,17 +181,13 @@ static int write_zeroes_slow(struct virtio_blk *b, uint64_t off, uint64_t len)
 {
 	while (len) {
 		size_t chunk = len < sizeof(zero_block) ? (size_t)len : sizeof(zero_block);
-		ssize_t n = pwrite(b->fd, zero_block, chunk, (off_t)off);
+		struct iovec iov = { .iov_base = (void *)zero_block, .iov_len = chunk };
+		int ret = rw_full(b->fd, &iov, 1, off, true);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
+		if (ret)
+			return ret;
+		off += chunk;
+		len -= chunk;
 	}
 	return 0;
 }

@@ -125,24 +125,25 @@ static int dup_str(char **dst, const char *src)
 
 static int config_copy(struct vmm_config *dst, const struct vmm_config *src)
 {
-	int ret = 0;
-
 	*dst = *src;
 	dst->kernel.path = dst->kernel.cmdline = dst->kernel.initrd_path = NULL;
 	for (unsigned int i = 0; i < VMM_BLOCK_MAX; i++)
 		dst->block[i].path = dst->block[i].id = NULL;
 	for (unsigned int i = 0; i < VMM_NET_MAX; i++)
 		dst->net[i].tap = NULL;
-	ret |= dup_str(&dst->kernel.path, src->kernel.path);
-	ret |= dup_str(&dst->kernel.cmdline, src->kernel.cmdline);
-	ret |= dup_str(&dst->kernel.initrd_path, src->kernel.initrd_path);
-	for (unsigned int i = 0; i < src->num_block && i < VMM_BLOCK_MAX; i++) {
-		ret |= dup_str(&dst->block[i].path, src->block[i].path);
-		ret |= dup_str(&dst->block[i].id, src->block[i].id);
-	}
+	/* On failure the copies made so far are freed with dst. */
+	if (dup_str(&dst->kernel.path, src->kernel.path) ||
+	    dup_str(&dst->kernel.cmdline, src->kernel.cmdline) ||
+	    dup_str(&dst->kernel.initrd_path, src->kernel.initrd_path))
+		return -ENOMEM;
+	for (unsigned int i = 0; i < src->num_block && i < VMM_BLOCK_MAX; i++)
+		if (dup_str(&dst->block[i].path, src->block[i].path) ||
+		    dup_str(&dst->block[i].id, src->block[i].id))
+			return -ENOMEM;
 	for (unsigned int i = 0; i < src->num_net && i < VMM_NET_MAX; i++)
-		ret |= dup_str(&dst->net[i].tap, src->net[i].tap);
-	return ret ? -ENOMEM : 0;
+		if (dup_str(&dst->net[i].tap, src->net[i].tap))
+			return -ENOMEM;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
