@@ -695,6 +695,55 @@ START_TEST(test_cpuid_errors)
 }
 END_TEST
 
+/* KVM on some AMD hosts lists only subleaf 0 of leaf 0xb: cpuid_prepare()
+ * adds the core level, so that every vCPU lands in one package. */
+START_TEST(test_cpuid_prepare_topology)
+{
+	struct cpuid_table in;
+	struct kvm_cpuid2 *c;
+	struct cpuid_table view;
+	const struct kvm_cpuid_entry2 *smt, *core;
+
+	memset(&in, 0, sizeof(in));
+	cpuid_add(&in, 0, 0, 0, 0x10, 0x68747541, 0x444d4163, 0x69746e65);
+	cpuid_add(&in, 1, 0, 0, 0xa00f11, 0x800, 0, 0);
+	cpuid_add(&in, 0xb, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0, 0, 0, 1);
+	c = cpuid_prepare(&in.hdr);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->nent, 4);
+	ck_assert_int_eq(cpuid_adjust(c, 1, 2), 0);
+	memset(&view, 0, sizeof(view));
+	view.hdr.nent = c->nent;
+	memcpy(view.e, c->entries, c->nent * sizeof(c->entries[0]));
+	smt = cpuid_find(&view, 0xb, 0);
+	core = cpuid_find(&view, 0xb, 1);
+	ck_assert_uint_eq(smt->ecx >> 8 & 0xff, 1);     /* SMT level */
+	ck_assert_uint_eq(smt->ebx, 1);
+	ck_assert_uint_eq(core->ecx >> 8 & 0xff, 2);    /* core level */
+	ck_assert_uint_eq(core->ecx & 0xff, 1);
+	ck_assert_uint_eq(core->ebx, 2);                /* both vCPUs in it */
+	ck_assert_uint_eq(core->eax, 1);                /* shift to the package ID */
+	ck_assert_uint_eq(core->edx, 1);                /* x2APIC ID */
+	ck_assert(core->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+	free(c);
+
+	/* No leaf 0xb at all: nothing is invented. */
+	in.hdr.nent = 2;
+	c = cpuid_prepare(&in.hdr);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->nent, 2);
+	free(c);
+
+	/* Both subleaves already there: nothing added. */
+	in.hdr.nent = 3;
+	cpuid_add(&in, 0xb, 1, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0, 0, 0, 1);
+	c = cpuid_prepare(&in.hdr);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->nent, 4);
+	free(c);
+}
+END_TEST
+
 Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -722,6 +771,7 @@ Suite *boot_suite(void)
 	tcase_add_loop_test(tc, test_cpuid_adjust, 0, sizeof(cpuid_cases) / sizeof(cpuid_cases[0]));
 	tcase_add_test(tc, test_cpuid_per_vcpu);
 	tcase_add_test(tc, test_cpuid_errors);
+	tcase_add_test(tc, test_cpuid_prepare_topology);
 	suite_add_tcase(s, tc);
 	return s;
 }
