@@ -47,10 +47,11 @@ have_busybox() {
 }
 
 # Background runs, at most $VMM_TEST_JOBS at a time. Default 1: on the
-# project's 2-core CI machines with emulating KVM, a bzImage boot running
-# beside another VM was seen to stop making progress (guest clock frozen
-# after the switch to kvm-clock, vCPU busy) while the same boot alone
-# finished; on native KVM set VMM_TEST_JOBS=2 or more.
+# project's 2-core CI machines with emulating (nested) KVM, about one boot
+# in fifteen run two at a time stopped making progress just before the
+# kernel's switch to kvm-clock (the vCPU spins in KVM's emulator reading
+# kvm-clock, and the guest clock does not advance) until its time limit; no
+# boot run alone did. On native KVM set VMM_TEST_JOBS=2 or more.
 : "${VMM_TEST_JOBS:=1}"
 _jobs=0
 # start_vm NAME args...: runs the VMM under the timeout into $TEST_TMP/NAME.log,
