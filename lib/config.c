@@ -377,9 +377,10 @@ VMM_EXPORT int vmm_config_validate(const struct vmm_config *cfg, char *err, size
 			return -EINVAL;
 		}
 	}
-	if (cfg->num_net > VMM_NET_MAX) {
-		seterr(err, errlen, "at most %u network interfaces", VMM_NET_MAX);
-		return -EINVAL;
+	if (cfg->num_net) {
+		/* Reserved for virtio-net: refused, never silently ignored. */
+		seterr(err, errlen, "network interfaces are not supported yet");
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }

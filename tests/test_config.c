@@ -176,6 +176,9 @@ START_TEST(test_validate)
 	cfg.num_block = 1;      /* a disk without a path */
 	ck_assert_int_eq(vmm_config_validate(&cfg, err, sizeof(err)), -EINVAL);
 	cfg.num_block = 0;
+	cfg.num_net = 1;        /* reserved: refused until virtio-net exists */
+	ck_assert_int_eq(vmm_config_validate(&cfg, err, sizeof(err)), -EOPNOTSUPP);
+	cfg.num_net = 0;
 	ck_assert_int_eq(vmm_config_validate(&cfg, err, sizeof(err)), 0);
 	vmm_config_release(&cfg);
 }

@@ -121,7 +121,8 @@ void vmm_config_release(struct vmm_config *cfg);
 int vmm_config_set_string(char **field, const char *value);
 
 /* Parse the value of one command-line option in key=value,key=value form
- * into @cfg. @option is one of "memory", "vcpu", "kernel", "block", "net".
+ * into @cfg. @option is one of "memory", "vcpu", "kernel", "block" ("net"
+ * comes with the virtio-net device; until then it is an unknown option).
  * A value may be double-quoted to contain commas and spaces; within quotes
  * \" and \\ stand for " and \.
  * Returns: 0 on success or a negative errno; on failure a one-line message
