@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vmm-reference - boot a Linux kernel (or any 64-bit boot-protocol guest)
- * on KVM: a thin command-line front end to libvmmcore.
+ * on KVM: a thin command-line front end to libvmmcore. Its options and
+ * their help come from the library (vmm_option_get()): a device added to
+ * the library is an option here without a line of code.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,10 +15,57 @@
 #include "vmmcore/vmm.h"
 
 #define EXIT_USAGE 2
+#define PROCEED (-1)            /* not an exit status: go on and run the VM */
+#define OPT_LIB 0x100           /* getopt value of the library's option 0 */
 
 static const char *prog = "vmm-reference";
 
-static void __attribute__((noreturn)) usage(void)
+static bool value_optional(unsigned int opt);
+
+/* "path=FILE[,read_only=on|off]": required keys first, then the others in
+ * brackets; all of them in brackets when the value may be left out. */
+static void print_synopsis(unsigned int opt)
+{
+	bool all_optional = value_optional(opt);
+	const char *name, *value;
+	unsigned int flags, printed = 0;
+
+	for (int required = 1; required >= 0; required--) {
+		for (unsigned int k = 0; !vmm_option_get_key(opt, k, &name, &value, NULL, &flags); k++) {
+			bool bracket;
+
+			if (!!(flags & VMM_KEY_REQUIRED) != required)
+				continue;
+			bracket = !required && (printed || all_optional);
+			printf("%s%s%s=%s%s", bracket ? "[" : "", printed ? "," : "", name, value,
+			       bracket ? "]" : "");
+			printed++;
+		}
+	}
+}
+
+static void print_option(unsigned int opt)
+{
+	const char *name, *summary, *key, *value, *help;
+	unsigned int flags, max;
+
+	vmm_option_get(opt, &name, &flags, &max, &summary);
+	printf("     --%s ", name);
+	print_synopsis(opt);
+	printf("\n            %s", summary);
+	if (flags & VMM_OPTION_DEVICE)
+		printf("; up to %u", max);
+	printf("\n");
+	for (unsigned int k = 0; !vmm_option_get_key(opt, k, &key, &value, &help, &flags); k++) {
+		char kv[64];
+
+		snprintf(kv, sizeof(kv), "%s=%s", key, value);
+		printf("              %-22s %s%s\n", kv, help,
+		       flags & VMM_KEY_REQUIRED ? " (required)" : "");
+	}
+}
+
+static int usage(void)
 {
 	printf("Usage:\n"
 	       " %s [options] --kernel path=FILE[,...]\n"
@@ -24,28 +73,21 @@ static void __attribute__((noreturn)) usage(void)
 	       "Boot a Linux kernel (ELF vmlinux or bzImage) in a KVM virtual machine.\n"
 	       "Values are key=value lists; a value may be double-quoted to hold commas.\n"
 	       "\n"
-	       "Options:\n"
-	       "     --memory size_mib=N       guest RAM in MiB (default %u, %u..%u)\n"
-	       "     --vcpu num=N              number of vCPUs (default %u, 1..%u)\n"
-	       "     --kernel path=FILE[,cmdline=STRING][,kernel_load_addr=ADDR][,initrd=FILE]\n"
-	       "                               kernel image, command line, bzImage load\n"
-	       "                               address (default 0x%llx), initramfs\n"
-	       "     --block path=FILE[,read_only=on|off][,id=NAME]\n"
-	       "                               virtio-blk disk (repeatable: vda, vdb, ...)\n"
-	       " -v, --verbose                 more messages on stderr (repeatable)\n"
+	       "Options:\n", prog);
+	for (unsigned int i = 0; !vmm_option_get(i, NULL, NULL, NULL, NULL); i++)
+		print_option(i);
+	printf(" -v, --verbose                 more messages on stderr (repeatable)\n"
 	       " -h, --help                    display this help\n"
 	       " -V, --version                 display version\n"
 	       "\n"
 	       "The guest's serial console (COM1) is connected to stdin and stdout.\n"
 	       "Exit status: 0 guest reset or stopped by a signal, 1 failure, 2 usage.\n"
 	       "\n"
-	       "For more details see vmm-reference(1).\n",
-	       prog, VMM_MEMORY_DEFAULT_MIB, VMM_MEMORY_MIN_MIB, VMM_MEMORY_MAX_MIB,
-	       VMM_VCPU_DEFAULT, VMM_VCPU_MAX, (unsigned long long)VMM_KERNEL_LOAD_DEFAULT);
-	exit(EXIT_SUCCESS);
+	       "For more details see vmm-reference(1).\n");
+	return EXIT_SUCCESS;
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -54,7 +96,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	exit(EXIT_USAGE);
+	return EXIT_USAGE;
 }
 
 /* Errors the library reported itself (the CLI adds no second line). */
@@ -70,57 +112,96 @@ static void log_fn(void *data, int priority, const char *fmt, va_list args)
 	fputc('\n', stderr);
 }
 
-enum {
-	OPT_MEMORY = 0x100,
-	OPT_VCPU,
-	OPT_KERNEL,
-	OPT_BLOCK,
-};
-
-int main(int argc, char **argv)
+/* A device whose keys are all optional may be given without a value. */
+static bool value_optional(unsigned int opt)
 {
-	static const struct option longopts[] = {
-		{ "memory", required_argument, NULL, OPT_MEMORY },
-		{ "vcpu", required_argument, NULL, OPT_VCPU },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "block", required_argument, NULL, OPT_BLOCK },
+	unsigned int oflags, kflags;
+
+	vmm_option_get(opt, NULL, &oflags, NULL, NULL);
+	if (!(oflags & VMM_OPTION_DEVICE))
+		return false;
+	for (unsigned int k = 0; !vmm_option_get_key(opt, k, NULL, NULL, NULL, &kflags); k++)
+		if (kflags & VMM_KEY_REQUIRED)
+			return false;
+	return true;
+}
+
+/* The library's options, then -v, -h, -V. Returns: the table (malloc). */
+static struct option *build_longopts(unsigned int *nlib)
+{
+	static const struct option own[] = {
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned int seen = 0;
-	struct vmm_config cfg;
-	struct vmm *vm = NULL;
-	char err[512];
-	int c, ret, status = EXIT_FAILURE;
+	struct option *o;
+	unsigned int n = 0;
 
-	vmm_config_init(&cfg);
-	cfg.log_fn = log_fn;
-	cfg.handle_signals = true;
+	while (!vmm_option_get(n, NULL, NULL, NULL, NULL))
+		n++;
+	o = calloc(n + sizeof(own) / sizeof(own[0]), sizeof(*o));
+	if (!o)
+		return NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		vmm_option_get(i, &o[i].name, NULL, NULL, NULL);
+		o[i].has_arg = value_optional(i) ? optional_argument : required_argument;
+		o[i].val = OPT_LIB + (int)i;
+	}
+	memcpy(&o[n], own, sizeof(own));
+	*nlib = n;
+	return o;
+}
+
+/* One of the library's options; @count: how many times it came so far.
+ * Returns: PROCEED or the exit status of a usage error. */
+static int apply_option(struct vmm_config *cfg, unsigned int opt, const char *value,
+			unsigned int count)
+{
+	const char *name;
+	unsigned int flags, max;
+	int ret;
+
+	vmm_option_get(opt, &name, &flags, &max, NULL);
+	if (!(flags & VMM_OPTION_DEVICE) && count > max)
+		return usage_error("--%s given more than once", name);
+	ret = flags & VMM_OPTION_DEVICE ? vmm_config_add_device(cfg, name, value) :
+					  vmm_config_set_option(cfg, name, value);
+	return ret ? usage_error("%s", vmm_config_error(cfg)) : PROCEED;
+}
+
+/* "--rng source=X" as well as "--rng=source=X" and a bare "--rng". */
+static const char *optional_value(int argc, char **argv)
+{
+	if (optarg || optind >= argc || argv[optind][0] == '-' || !strchr(argv[optind], '='))
+		return optarg;
+	return argv[optind++];
+}
+
+/* Returns: PROCEED, or the exit status when there is nothing to run. */
+static int parse_options(int argc, char **argv, struct vmm_config *cfg,
+			 const struct option *longopts, unsigned int nlib, unsigned int *counts)
+{
+	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "vhV", longopts, NULL)) != -1) {
-		const char *name = NULL;
+		unsigned int opt = (unsigned int)(c - OPT_LIB);
 
-		switch (c) {
-		case OPT_MEMORY:
-			name = "memory";
-			break;
-		case OPT_VCPU:
-			name = "vcpu";
-			break;
-		case OPT_KERNEL:
-			name = "kernel";
-			break;
-		case OPT_BLOCK:
-			name = "block";
-			break;
-		case 'v':
-			if (cfg.log_priority < VMM_LOG_DEBUG)
-				cfg.log_priority++;
+		if (c >= OPT_LIB && opt < nlib) {
+			const char *value = longopts[opt].has_arg == optional_argument ?
+					    optional_value(argc, argv) : optarg;
+
+			ret = apply_option(cfg, opt, value, ++counts[opt]);
+			if (ret != PROCEED)
+				return ret;
 			continue;
+		}
+		switch (c) {
+		case 'v':
+			vmm_config_set_log_priority(cfg, vmm_config_get_log_priority(cfg) + 1);
+			break;
 		case 'h':
-			usage();
+			return usage();
 		case 'V':
 			printf("%s %s (libvmmcore %s)\n", prog, PACKAGE_VERSION, vmm_version());
 			return EXIT_SUCCESS;
@@ -128,44 +209,67 @@ int main(int argc, char **argv)
 			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 			return EXIT_USAGE;
 		}
-		if (c != OPT_BLOCK) {
-			unsigned int bit = 1u << (c - OPT_MEMORY);
-
-			if (seen & bit)
-				usage_error("--%s given more than once", name);
-			seen |= bit;
-		}
-		ret = vmm_config_parse_option(&cfg, name, optarg, err, sizeof(err));
-		if (ret)
-			usage_error("%s", err);
 	}
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	if (!(seen & (1u << (OPT_KERNEL - OPT_MEMORY))))
-		usage_error("--kernel path=FILE is required");
-	ret = vmm_config_validate(&cfg, err, sizeof(err));
-	if (ret)
-		usage_error("%s", err);
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (vmm_config_validate(cfg))
+		return usage_error("%s", vmm_config_error(cfg));
+	return PROCEED;
+}
 
-	ret = vmm_create(&cfg, &vm);
+/* The configuration from the command line in *@out.
+ * Returns: PROCEED, or the exit status when there is nothing to run. */
+static int parse_args(int argc, char **argv, struct vmm_config **out)
+{
+	struct vmm_config *cfg = NULL;
+	struct option *longopts = NULL;
+	unsigned int nlib = 0, *counts = NULL;
+	int ret = EXIT_FAILURE;
+
+	if (vmm_config_new(&cfg) || !(longopts = build_longopts(&nlib)) ||
+	    !(counts = calloc(nlib, sizeof(*counts)))) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+	} else {
+		vmm_config_set_log_fn(cfg, log_fn, NULL);
+		vmm_config_set_handle_signals(cfg, true);
+		ret = parse_options(argc, argv, cfg, longopts, nlib, counts);
+	}
+	free(counts);
+	free(longopts);
+	if (ret != PROCEED)
+		vmm_config_free(cfg);
+	else
+		*out = cfg;
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_config *cfg;
+	struct vmm *vm = NULL;
+	char msg[512];
+	bool verbose;
+	int ret, status = EXIT_FAILURE;
+
+	ret = parse_args(argc, argv, &cfg);
+	if (ret != PROCEED)
+		return ret;
+	verbose = vmm_config_get_log_priority(cfg) >= VMM_LOG_INFO;
+	ret = vmm_create(cfg, &vm);
+	vmm_config_free(cfg);
 	if (ret) {
 		if (!logged_errors)
 			fprintf(stderr, "%s: cannot create the VM: %s\n", prog, vmm_strerror(ret));
 		goto out;
 	}
 	ret = vmm_run(vm);
-	if (ret) {
-		vmm_exit_describe(vmm_exit_info(vm), err, sizeof(err));
-		fprintf(stderr, "%s: %s\n", prog, err);
-		goto out;
+	if (ret || verbose) {
+		vmm_exit_describe(vmm_exit_info(vm), msg, sizeof(msg));
+		fprintf(stderr, "%s: %s\n", prog, msg);
 	}
-	if (cfg.log_priority >= VMM_LOG_INFO) {
-		vmm_exit_describe(vmm_exit_info(vm), err, sizeof(err));
-		fprintf(stderr, "%s: %s\n", prog, err);
-	}
-	status = EXIT_SUCCESS;
+	if (!ret)
+		status = EXIT_SUCCESS;
 out:
 	vmm_destroy(vm);
-	vmm_config_release(&cfg);
 	return status;
 }

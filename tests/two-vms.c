@@ -18,7 +18,7 @@
 #include "vmmcore/vmm.h"
 
 struct guest {
-	struct vmm_config cfg;
+	struct vmm_config *cfg;
 	struct vmm *vm;
 	int pipe[2];
 	char out[65536];
@@ -49,7 +49,6 @@ static void *read_console(void *arg)
 int main(int argc, char **argv)
 {
 	struct guest g[2];
-	char err[256];
 	int failed = 0;
 
 	if (argc != 2) {
@@ -65,20 +64,21 @@ int main(int argc, char **argv)
 		char opt[512];
 
 		memset(&g[i], 0, sizeof(g[i]));
-		vmm_config_init(&g[i].cfg);
+		if (vmm_config_new(&g[i].cfg)) {
+			printf("Bail out! out of memory\n");
+			return 1;
+		}
 		snprintf(opt, sizeof(opt), "path=%s,cmdline=\"expect_cpus=%d expect_mem_mib=%d vm=%d\"",
 			 argv[1], i + 1, 128 * (i + 1), i);
 		if (pipe2(g[i].pipe, O_CLOEXEC) ||
-		    vmm_config_parse_option(&g[i].cfg, "kernel", opt, err, sizeof(err)) ||
-		    vmm_config_parse_option(&g[i].cfg, "vcpu", i ? "num=2" : "num=1", err, sizeof(err)) ||
-		    vmm_config_parse_option(&g[i].cfg, "memory", i ? "size_mib=256" : "size_mib=128",
-					    err, sizeof(err))) {
-			printf("Bail out! set-up failed: %s\n", err);
+		    vmm_config_set_option(g[i].cfg, "kernel", opt) ||
+		    vmm_config_set_option(g[i].cfg, "vcpu", i ? "num=2" : "num=1") ||
+		    vmm_config_set_option(g[i].cfg, "memory", i ? "size_mib=256" : "size_mib=128") ||
+		    vmm_config_set_console(g[i].cfg, -1, g[i].pipe[1])) {
+			printf("Bail out! set-up failed: %s\n", vmm_config_error(g[i].cfg));
 			return 1;
 		}
-		g[i].cfg.serial_in_fd = -1;
-		g[i].cfg.serial_out_fd = g[i].pipe[1];
-		if (vmm_create(&g[i].cfg, &g[i].vm)) {
+		if (vmm_create(g[i].cfg, &g[i].vm)) {
 			printf("Bail out! vmm_create failed for VM %d\n", i);
 			return 1;
 		}
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++) {
 		vmm_destroy(g[i].vm);
 		close(g[i].pipe[0]);
-		vmm_config_release(&g[i].cfg);
+		vmm_config_free(g[i].cfg);
 	}
 	printf("%s 6 - both destroyed\n", failed ? "not ok" : "ok");
 	return failed;

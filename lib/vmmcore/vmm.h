@@ -4,71 +4,53 @@
  *
  * Life cycle:
  *
- *     struct vmm_config cfg;
+ *     struct vmm_config *cfg;
  *     struct vmm *vm;
  *
- *     vmm_config_init(&cfg);                 defaults
- *     vmm_config_parse_option(&cfg, ...);    or fill the fields directly
- *     vmm_config_validate(&cfg, err, len);
- *     vmm_create(&cfg, &vm);                 KVM, memory, vCPUs, devices, kernel
- *     vmm_run(vm);                           until the guest resets or vmm_stop()
+ *     vmm_config_new(&cfg);                          defaults
+ *     vmm_config_set_kernel(cfg, "vmlinux");         typed setters, or
+ *     vmm_config_set_option(cfg, "memory", "size_mib=512");
+ *     vmm_config_add_device(cfg, "block", "path=disk.img,read_only=on");
+ *     vmm_create(cfg, &vm);                          KVM, memory, vCPUs, devices, kernel
+ *     vmm_config_free(cfg);                          the VM keeps a copy
+ *     vmm_run(vm);                                   until the guest resets or vmm_stop()
  *     vmm_destroy(vm);
- *     vmm_config_release(&cfg);
  *
- * Every function that can fail returns 0 on success or a negative errno.
- * The library never prints to stdout and never exits the process; messages
- * go through the log function of struct vmm_config (stderr by default).
+ * Every function that can fail returns 0 on success or a negative errno;
+ * a configuration function that fails also leaves a one-line message for
+ * vmm_config_error(). The library never prints to stdout and never exits
+ * the process; messages go through the configuration's log function
+ * (stderr by default).
+ *
+ * The configuration and the VM are opaque: they grow in later versions
+ * without changing the ABI. The one structure declared here,
+ * struct vmm_exit_info, is only ever handed out by the library.
  */
 #ifndef VMMCORE_VMM_H
 #define VMMCORE_VMM_H
 
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifndef __cplusplus
+#include <stdbool.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Limits and defaults. */
+/* Limits and defaults of the VM-wide values. */
 #define VMM_MEMORY_DEFAULT_MIB   256u
 #define VMM_MEMORY_MIN_MIB       16u
 #define VMM_MEMORY_MAX_MIB       (1024u * 1024u)     /* 1 TiB */
 #define VMM_VCPU_DEFAULT         1u
 #define VMM_VCPU_MAX             254u
 #define VMM_KERNEL_LOAD_DEFAULT  0x100000ull         /* 1 MiB, HIMEM_START */
-#define VMM_BLOCK_MAX            16u
-#define VMM_NET_MAX              8u
 
+struct vmm_config;
 struct vmm;
-
-struct vmm_memory_config {
-	uint64_t size_mib;          /* guest RAM in MiB (default 256) */
-};
-
-struct vmm_vcpu_config {
-	unsigned int num;           /* 1 .. VMM_VCPU_MAX (default 1) */
-};
-
-struct vmm_kernel_config {
-	char *path;                 /* ELF vmlinux or bzImage (required) */
-	char *cmdline;              /* kernel command line, may be NULL */
-	uint64_t load_addr;         /* bzImage load address (default 1 MiB) */
-	char *initrd_path;          /* initramfs, may be NULL */
-};
-
-struct vmm_block_config {
-	char *path;                 /* disk image (raw) */
-	bool read_only;
-	char *id;                   /* serial reported by VIRTIO_BLK_T_GET_ID, may be NULL */
-};
-
-struct vmm_net_config {
-	char *tap;                  /* host TAP interface name */
-	uint8_t mac[6];
-	bool has_mac;
-};
 
 /* Log priorities, as syslog(3). */
 enum vmm_log_priority {
@@ -81,61 +63,118 @@ enum vmm_log_priority {
 
 typedef void (*vmm_log_fn)(void *data, int priority, const char *fmt, va_list args);
 
-struct vmm_config {
-	struct vmm_memory_config memory;
-	struct vmm_vcpu_config vcpu;
-	struct vmm_kernel_config kernel;
-	struct vmm_block_config block[VMM_BLOCK_MAX];
-	unsigned int num_block;
-	struct vmm_net_config net[VMM_NET_MAX];
-	unsigned int num_net;
+/* ------------------------------------------------------------------ */
+/* Configuration. A configuration is used by one thread at a time. */
 
-	/* Serial console (COM1): guest output is written to serial_out_fd,
-	 * serial_in_fd is read for guest input (-1: no input). Defaults:
-	 * stdout and stdin. The descriptors stay owned by the caller. */
-	int serial_in_fd;
-	int serial_out_fd;
+/* A configuration with the defaults: 256 MiB, one vCPU, no kernel, no
+ * devices but the built-in ones, the console on stdin/stdout.
+ * Returns: 0 on success or -ENOMEM. */
+int vmm_config_new(struct vmm_config **cfg);
 
-	/* When true, vmm_run() stops the VM cleanly on SIGINT and SIGTERM
-	 * (it blocks them in the calling thread and reads them through a
-	 * signalfd) and puts a terminal on serial_in_fd in raw mode.
-	 * Default: false, so that a program embedding the library keeps
-	 * control of its signals. */
-	bool handle_signals;
+/* Free @cfg (NULL is fine). */
+void vmm_config_free(struct vmm_config *cfg);
 
-	/* Messages; default: stderr, priority <= log_priority. */
-	vmm_log_fn log_fn;
-	void *log_data;
-	int log_priority;           /* default VMM_LOG_WARNING */
-};
+/* The message of the last call on @cfg that failed ("" if none). */
+const char *vmm_config_error(const struct vmm_config *cfg);
 
-/* Fill @cfg with defaults. Never fails. */
-void vmm_config_init(struct vmm_config *cfg);
+/* Guest RAM in MiB, VMM_MEMORY_MIN_MIB..VMM_MEMORY_MAX_MIB.
+ * Returns: 0 on success or -ERANGE. */
+int vmm_config_set_memory_mib(struct vmm_config *cfg, uint64_t mib);
+uint64_t vmm_config_get_memory_mib(const struct vmm_config *cfg);
 
-/* Free the strings a config owns (those set by the parser or by
- * vmm_config_set_string()) and reset it to defaults. */
-void vmm_config_release(struct vmm_config *cfg);
+/* Number of vCPUs, 1..VMM_VCPU_MAX. Returns: 0 on success or -ERANGE. */
+int vmm_config_set_vcpus(struct vmm_config *cfg, unsigned int num);
+unsigned int vmm_config_get_vcpus(const struct vmm_config *cfg);
 
-/* Replace *@field (a string field of a config) by a copy of @value.
- * Returns: 0 on success or a negative errno (-ENOMEM). */
-int vmm_config_set_string(char **field, const char *value);
+/* The kernel: an ELF vmlinux or a bzImage (required, not empty).
+ * Returns: 0 on success, -EINVAL or -ENOMEM. */
+int vmm_config_set_kernel(struct vmm_config *cfg, const char *path);
+const char *vmm_config_get_kernel(const struct vmm_config *cfg);
 
-/* Parse the value of one command-line option in key=value,key=value form
- * into @cfg. @option is one of "memory", "vcpu", "kernel", "block" ("net"
- * comes with the virtio-net device; until then it is an unknown option).
- * A value may be double-quoted to contain commas and spaces; within quotes
- * \" and \\ stand for " and \.
- * Returns: 0 on success or a negative errno; on failure a one-line message
- * naming the option and the key is written to @err (size @errlen). */
-int vmm_config_parse_option(struct vmm_config *cfg, const char *option,
-			    const char *value, char *err, size_t errlen);
+/* The kernel command line (NULL: none). Returns: 0 on success or -ENOMEM. */
+int vmm_config_set_cmdline(struct vmm_config *cfg, const char *cmdline);
+const char *vmm_config_get_cmdline(const struct vmm_config *cfg);
 
-/* Check a config for consistency (required values, ranges).
- * Returns: 0 on success or a negative errno (-EINVAL) with a message in @err. */
-int vmm_config_validate(const struct vmm_config *cfg, char *err, size_t errlen);
+/* An initramfs (NULL: none; not empty). Returns: 0, -EINVAL or -ENOMEM. */
+int vmm_config_set_initrd(struct vmm_config *cfg, const char *path);
+const char *vmm_config_get_initrd(const struct vmm_config *cfg);
+
+/* Where a bzImage is loaded, a multiple of 4096 (default
+ * VMM_KERNEL_LOAD_DEFAULT). Returns: 0 on success or -EINVAL. */
+int vmm_config_set_kernel_load_addr(struct vmm_config *cfg, uint64_t addr);
+uint64_t vmm_config_get_kernel_load_addr(const struct vmm_config *cfg);
+
+/* The guest's serial console: its output is written to @out_fd, @in_fd is
+ * read for its input; -1 for none. Defaults: stdin and stdout. The
+ * descriptors stay the caller's. Returns: 0 on success or -EBADF. */
+int vmm_config_set_console(struct vmm_config *cfg, int in_fd, int out_fd);
+int vmm_config_get_console_in(const struct vmm_config *cfg);
+int vmm_config_get_console_out(const struct vmm_config *cfg);
+
+/* When true, vmm_run() stops the VM cleanly on SIGINT and SIGTERM (it
+ * blocks them in the calling thread and reads them through a signalfd)
+ * and puts a terminal on the console input in raw mode. Default: false,
+ * so that a program embedding the library keeps control of its signals. */
+void vmm_config_set_handle_signals(struct vmm_config *cfg, bool on);
+bool vmm_config_get_handle_signals(const struct vmm_config *cfg);
+
+/* Messages with a priority up to @priority (0..VMM_LOG_DEBUG, default
+ * VMM_LOG_WARNING) go to @fn (NULL: stderr), with @data as its first
+ * argument, from any of the library's threads.
+ * vmm_config_set_log_priority() returns: 0 on success or -ERANGE. */
+void vmm_config_set_log_fn(struct vmm_config *cfg, vmm_log_fn fn, void *data);
+int vmm_config_set_log_priority(struct vmm_config *cfg, int priority);
+int vmm_config_get_log_priority(const struct vmm_config *cfg);
 
 /*
- * Generic key=value list parser, for other frontends.
+ * The key=value entry for everything, as the command line takes it.
+ * A value is a list "key=value,key=value"; a value may be double-quoted to
+ * hold commas and spaces, and within quotes \" and \\ stand for " and \.
+ *
+ * vmm_config_set_option() sets the keys given of a VM-wide option
+ * ("memory", "vcpu", "kernel"); vmm_config_add_device() adds a device of
+ * @type ("block", "rng", ...; @value NULL or "" takes every default).
+ * vmm_option_get() lists both kinds, with their keys.
+ * Returns: 0 on success or a negative errno (-EINVAL, -ERANGE, -E2BIG: too
+ * many devices of that type, -ENOMEM); a failed call changes nothing.
+ */
+int vmm_config_set_option(struct vmm_config *cfg, const char *option, const char *value);
+int vmm_config_add_device(struct vmm_config *cfg, const char *type, const char *value);
+
+/* How many devices of @option's type @cfg has (a VM-wide option: 1; an
+ * unknown one: 0). */
+unsigned int vmm_config_count(const struct vmm_config *cfg, const char *option);
+
+/* The value of @key of the @index'th instance of @option (0 for a VM-wide
+ * option) as text: decimal numbers, "on"/"off", strings as they are.
+ * Returns: 0 on success, -EINVAL (no such option or key), -ENOENT (no such
+ * instance, or the key has no value) or -ENOSPC (@len too small). */
+int vmm_config_get_value(const struct vmm_config *cfg, const char *option, unsigned int index,
+			 const char *key, char *buf, size_t len);
+
+/* Check what the setters cannot (a kernel is required).
+ * Returns: 0 on success or -EINVAL. */
+int vmm_config_validate(struct vmm_config *cfg);
+
+/*
+ * The options the library takes, for front ends that build their command
+ * line and help from it. vmm_option_get() describes option @index (0..):
+ * its name, flags (VMM_OPTION_DEVICE: a device type for
+ * vmm_config_add_device()), how many times it may be given and a one-line
+ * summary; vmm_option_get_key() describes key @key (0..) of it: its name,
+ * a placeholder for its value ("N", "FILE", "on|off"), a one-line help and
+ * flags (VMM_KEY_REQUIRED). Any pointer may be NULL. The strings are
+ * static. Returns: 0 on success or -ENOENT past the last option or key.
+ */
+#define VMM_OPTION_DEVICE  0x1u
+#define VMM_KEY_REQUIRED   0x1u
+int vmm_option_get(unsigned int index, const char **name, unsigned int *flags,
+		   unsigned int *max, const char **summary);
+int vmm_option_get_key(unsigned int index, unsigned int key, const char **name,
+		       const char **value, const char **help, unsigned int *flags);
+
+/*
+ * Generic key=value list parser, for other front ends.
  * Calls @fn for every pair in @s, in order. A pair without '=' has
  * value NULL. Returns: 0 on success, the first non-zero return of @fn,
  * or -EINVAL for a syntax error (message in @err).
@@ -148,9 +187,12 @@ int vmm_kv_parse(const char *s, vmm_kv_fn fn, void *data, char *err, size_t errl
  * Returns: 0, -EINVAL (not a number), or -ERANGE (outside [min, max]). */
 int vmm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* Build a VM from @cfg: KVM, guest memory, vCPUs, devices, kernel.
+/* ------------------------------------------------------------------ */
+/* The VM. */
+
+/* Build a VM from a copy of @cfg: KVM, guest memory, vCPUs, devices, kernel.
  * Returns: 0 on success or a negative errno; details are logged. */
-int vmm_create(const struct vmm_config *cfg, struct vmm **out);
+int vmm_create(const struct vmm_config *cfg, struct vmm **vm);
 
 /* Why vmm_run() returned. */
 enum vmm_stop_reason {
@@ -164,6 +206,9 @@ enum vmm_stop_reason {
 	VMM_STOP_HOST_ERROR,        /* a host system call failed */
 };
 
+/* Owned by the VM and only read through the pointer vmm_exit_info()
+ * returns: later versions add fields at the end. (In C++ the function
+ * hides the type's name: write struct vmm_exit_info.) */
 struct vmm_exit_info {
 	enum vmm_stop_reason reason;
 	int vcpu;                   /* vCPU that stopped the VM, -1 if none */
@@ -187,10 +232,12 @@ int vmm_run(struct vmm *vm);
  * handler. */
 void vmm_stop(struct vmm *vm);
 
-/* Details of the last stop. */
+/* Details of the last stop; valid until vmm_destroy(). */
 const struct vmm_exit_info *vmm_exit_info(const struct vmm *vm);
 
-/* Describe @info in one line (reason, KVM exit, RIP, code bytes). */
+/* Describe @info in one line (reason, KVM exit, RIP, code bytes).
+ * Returns: 0 on success, -EINVAL (a NULL argument, @len 0) or -ENOSPC
+ * (truncated). */
 int vmm_exit_describe(const struct vmm_exit_info *info, char *buf, size_t len);
 
 /* Destroy a VM (NULL is fine). */

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Key tables: parse, copy, release and print option records (keys.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/keys.h"
+#include "core/util.h"
+#include "vmmcore/vmm.h"
+
+#define seterr(err, errlen, ...) do { \
+	if ((err) && (errlen)) snprintf((err), (errlen), __VA_ARGS__); \
+} while (0)
+
+static bool is_string(const struct key_desc *k)
+{
+	return k->type == KEY_STRING || k->type == KEY_NONEMPTY;
+}
+
+static char **str_field(const struct key_desc *k, void *rec)
+{
+	return (char **)(void *)((char *)rec + k->offset);
+}
+
+static char *const *cstr_field(const struct key_desc *k, const void *rec)
+{
+	return (char *const *)(const void *)((const char *)rec + k->offset);
+}
+
+const struct key_desc *keys_find(const struct key_desc *keys, const char *name)
+{
+	for (const struct key_desc *k = keys; k->name; k++)
+		if (!strcmp(k->name, name))
+			return k;
+	return NULL;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "on", "true", "yes", "1" };
+	static const char *const no[] = { "off", "false", "no", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcmp(v, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcmp(v, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void list_keys(const struct key_desc *keys, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (const struct key_desc *k = keys; k->name && used < len; k++) {
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", k->name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+struct parse_state {
+	const struct key_desc *keys;
+	const char *option;
+	void *rec;              /* scratch copy of the record */
+	uint64_t seen;          /* bit per key index */
+};
+
+static int parse_number(const struct parse_state *st, const struct key_desc *k,
+			const char *value, void *field, char *err, size_t errlen)
+{
+	uint64_t v, max = k->max;
+	int ret;
+
+	if (k->type == KEY_UINT && max > UINT32_MAX)
+		max = UINT32_MAX;
+	ret = vmm_parse_u64(value, k->min, max, &v);
+	if (ret == -EINVAL)
+		seterr(err, errlen, "--%s: key '%s': '%s' is not a number", st->option, k->name, value);
+	else if (ret == -ERANGE)
+		seterr(err, errlen, "--%s: key '%s': %s is out of range (%" PRIu64 "..%" PRIu64 ")",
+		       st->option, k->name, value, k->min, max);
+	else if (k->type == KEY_UINT)
+		*(unsigned int *)field = (unsigned int)v;
+	else
+		*(uint64_t *)field = v;
+	return ret;
+}
+
+static int parse_key(void *data, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct parse_state *st = data;
+	const struct key_desc *k = keys_find(st->keys, key);
+	uint64_t bit;
+	void *field;
+
+	if (!k) {
+		char names[128];
+
+		list_keys(st->keys, names, sizeof(names));
+		seterr(err, errlen, "--%s: unknown key '%s' (keys: %s)", st->option, key, names);
+		return -EINVAL;
+	}
+	bit = 1ull << (k - st->keys);
+	if (st->seen & bit) {
+		seterr(err, errlen, "--%s: key '%s' given more than once", st->option, key);
+		return -EINVAL;
+	}
+	st->seen |= bit;
+	if (!value || (!*value && k->type != KEY_STRING)) {
+		seterr(err, errlen, "--%s: key '%s' needs a value", st->option, key);
+		return -EINVAL;
+	}
+	field = (char *)st->rec + k->offset;
+	switch (k->type) {
+	case KEY_U64:
+	case KEY_UINT:
+		return parse_number(st, k, value, field, err, errlen);
+	case KEY_BOOL:
+		if (parse_bool(value, field)) {
+			seterr(err, errlen, "--%s: key '%s': '%s' is not on or off",
+			       st->option, key, value);
+			return -EINVAL;
+		}
+		return 0;
+	case KEY_STRING:
+	case KEY_NONEMPTY:
+		if (k->max && strlen(value) > k->max) {
+			seterr(err, errlen, "--%s: key '%s': value longer than %" PRIu64 " bytes",
+			       st->option, key, k->max);
+			return -ERANGE;
+		}
+		/* The scratch record shares the old string with @rec until
+		 * the commit; a key is set once, so nothing leaks. */
+		*(char **)field = strdup(value);
+		if (!*(char **)field) {
+			seterr(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Free the strings of @a that @b does not share. */
+static void free_unshared(const struct key_desc *keys, void *a, const void *b)
+{
+	for (const struct key_desc *k = keys; k->name; k++)
+		if (is_string(k) && *str_field(k, a) != *cstr_field(k, b))
+			free(*str_field(k, a));
+}
+
+static int check_required(const struct parse_state *st, char *err, size_t errlen)
+{
+	for (const struct key_desc *k = st->keys; k->name; k++) {
+		if (k->required && !(st->seen & (1ull << (k - st->keys)))) {
+			seterr(err, errlen, "--%s: key '%s' is required", st->option, k->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int keys_parse(const struct key_desc *keys, const char *option, void *rec, size_t size,
+	       const char *value, keys_check_fn check, char *err, size_t errlen)
+{
+	struct parse_state st = { keys, option, NULL, 0 };
+	int ret = 0;
+
+	st.rec = malloc(size);
+	if (!st.rec) {
+		seterr(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(st.rec, rec, size);
+	if (value) {
+		ret = vmm_kv_parse(value, parse_key, &st, err, errlen);
+		if (ret && err && errlen && strncmp(err, "--", 2)) {
+			/* A syntax error from the list parser: name the option. */
+			char *msg = strdup(err);
+
+			if (msg) {
+				snprintf(err, errlen, "--%s: %s", option, msg);
+				free(msg);
+			}
+		}
+	}
+	if (!ret)
+		ret = check_required(&st, err, errlen);
+	if (!ret && check)
+		ret = check(st.rec, option, err, errlen);
+	if (ret) {
+		free_unshared(keys, st.rec, rec);
+	} else {
+		free_unshared(keys, rec, st.rec);
+		memcpy(rec, st.rec, size);
+	}
+	free(st.rec);
+	return ret;
+}
+
+void keys_forget(const struct key_desc *keys, void *rec)
+{
+	for (const struct key_desc *k = keys; k->name; k++)
+		if (is_string(k))
+			*str_field(k, rec) = NULL;
+}
+
+int keys_dup(const struct key_desc *keys, void *dst, const void *src)
+{
+	keys_forget(keys, dst);
+	for (const struct key_desc *k = keys; k->name; k++) {
+		const char *s = *cstr_field(k, src);
+
+		if (!is_string(k) || !s)
+			continue;
+		*str_field(k, dst) = strdup(s);
+		if (!*str_field(k, dst)) {
+			keys_release(keys, dst);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void keys_release(const struct key_desc *keys, void *rec)
+{
+	for (const struct key_desc *k = keys; k->name; k++) {
+		if (is_string(k)) {
+			free(*str_field(k, rec));
+			*str_field(k, rec) = NULL;
+		}
+	}
+}
+
+int keys_format(const struct key_desc *k, const void *rec, char *buf, size_t len)
+{
+	const char *field = (const char *)rec + k->offset;
+	int n;
+
+	switch (k->type) {
+	case KEY_U64:
+		n = snprintf(buf, len, "%" PRIu64, *(const uint64_t *)(const void *)field);
+		break;
+	case KEY_UINT:
+		n = snprintf(buf, len, "%u", *(const unsigned int *)(const void *)field);
+		break;
+	case KEY_BOOL:
+		n = snprintf(buf, len, "%s", *(const bool *)(const void *)field ? "on" : "off");
+		break;
+	default:
+		if (!*cstr_field(k, rec))
+			return -ENOENT;
+		n = snprintf(buf, len, "%s", *cstr_field(k, rec));
+		break;
+	}
+	return n >= 0 && (size_t)n < len ? 0 : -ENOSPC;
+}

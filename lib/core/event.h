@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Event manager: an epoll loop run by the thread that calls vmm_run().
+ * Devices register file descriptors (stdin, eventfds, TAP, ...) with a
+ * callback; the loop dispatches them until event_loop_stop().
+ */
+#ifndef VMM_CORE_EVENT_H
+#define VMM_CORE_EVENT_H
+
+#include <stdint.h>
+
+typedef void (*event_fn)(void *opaque, int fd, uint32_t events);
+
+struct event_handler;
+
+struct event_loop {
+	int epfd;
+	int stop_fd;                    /* eventfd: wakes the loop to stop */
+	volatile int stopping;
+	struct event_handler *handlers; /* list, owned */
+};
+
+int event_loop_init(struct event_loop *loop);
+void event_loop_release(struct event_loop *loop);
+
+/* Watch @fd for @events (EPOLLIN, ...). Returns: 0 or a negative errno. */
+int event_loop_add(struct event_loop *loop, int fd, uint32_t events, event_fn fn, void *opaque);
+int event_loop_del(struct event_loop *loop, int fd);
+/* Change the events watched on @fd (any thread). */
+int event_loop_mod(struct event_loop *loop, int fd, uint32_t events);
+
+/* Dispatch events until stopped. Returns: 0 or a negative errno. */
+int event_loop_run(struct event_loop *loop);
+
+/* Async-signal-safe, any thread. */
+void event_loop_stop(struct event_loop *loop);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VM core's private state: what struct vmm holds, shared by the core's
+ * files. Devices never include this; they see struct device_env.
+ */
+#ifndef VMM_CORE_MACHINE_H
+#define VMM_CORE_MACHINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot/cmdline.h"
+#include "config/config.h"
+#include "core/bus.h"
+#include "core/event.h"
+#include "core/memory.h"
+#include "core/util.h"
+#include "devices/device.h"
+#include "vmmcore/vmm.h"
+
+struct vcpu;
+
+/* A device of the VM, with the resources the core handed out to it. */
+struct vm_device {
+	const struct device_ops *ops;
+	const void *config;             /* record in vm->cfg, NULL if built in */
+	struct device_resources res;
+	void *dev;
+};
+
+struct vmm {
+	struct vmm_config *cfg;         /* the VM's own copy */
+
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+
+	struct guest_mem mem;
+	struct bus pio_bus;
+	struct bus mmio_bus;
+	struct event_loop events;
+
+	struct vcpu *vcpus;
+	unsigned int nvcpus;
+
+	struct device_env env;          /* what every device sees */
+	struct vm_device *devices;      /* in creation order */
+	unsigned int ndevices;
+	uint32_t irqs_used;             /* bit per IOAPIC pin */
+
+	struct cmdline cmdline;         /* the user's, then the devices' */
+	uint64_t entry;                 /* the kernel's 64-bit entry point */
+
+	/* Stop state, written once by the first stopper. */
+	pthread_mutex_t stop_lock;
+	struct vmm_exit_info exit;
+	bool stopped;
+	bool running;
+
+	int sig_fd;                     /* signalfd when handle_signals */
+};
+
+#endif

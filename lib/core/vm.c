@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VM: create (KVM -> memory -> events -> vCPUs -> devices -> kernel),
+ * run, stop, destroy; and the services its devices get through their
+ * environment.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "arch/x86/layout.h"
+#include "boot/boot.h"
+#include "core/kvm.h"
+#include "core/log.h"
+#include "core/machine.h"
+#include "core/resources.h"
+#include "core/stop.h"
+#include "core/thread.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "devices/registry.h"
+
+/* ------------------------------------------------------------------ */
+/* Services to devices. */
+
+static int svc_irq_line(void *vm, unsigned int irq, int level)
+{
+	return kvm_irq_line(vm, irq, level);
+}
+
+static int svc_irqfd(void *vm, int fd, unsigned int irq, bool assign)
+{
+	return kvm_irqfd(vm, fd, irq, assign);
+}
+
+static int svc_ioeventfd(void *vm, int fd, uint64_t addr, uint32_t len, bool datamatch,
+			 uint64_t data, bool assign)
+{
+	return kvm_ioeventfd(vm, fd, addr, len, datamatch, data, assign);
+}
+
+static int svc_cmdline_append(void *vm, const char *param)
+{
+	return cmdline_append(&((struct vmm *)vm)->cmdline, param);
+}
+
+static bool svc_cmdline_has(void *vm, const char *name)
+{
+	return cmdline_has_param(((struct vmm *)vm)->cmdline.buf, name);
+}
+
+static void svc_log(void *vm, int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void svc_log(void *vm, int prio, const char *fmt, va_list ap)
+{
+	vm_vlog(vm, prio, fmt, ap);
+}
+
+static void svc_request_reset(void *vm)
+{
+	struct vmm_exit_info info = { .reason = VMM_STOP_RESET, .vcpu = -1 };
+
+	vm_request_stop(vm, &info);
+}
+
+static bool svc_stopping(void *vm)
+{
+	return __atomic_load_n(&((struct vmm *)vm)->stopped, __ATOMIC_ACQUIRE);
+}
+
+static const struct device_env_ops env_ops = {
+	.irq_line = svc_irq_line,
+	.irqfd = svc_irqfd,
+	.ioeventfd = svc_ioeventfd,
+	.cmdline_append = svc_cmdline_append,
+	.cmdline_has = svc_cmdline_has,
+	.log = svc_log,
+	.request_reset = svc_request_reset,
+	.stopping = svc_stopping,
+};
+
+/* ------------------------------------------------------------------ */
+/* Create. */
+
+int vm_new(const struct vmm_config *cfg, struct vmm **out)
+{
+	struct vmm *vm = calloc(1, sizeof(*vm));
+	int ret;
+
+	*out = vm;
+	if (!vm)
+		return -ENOMEM;
+	vm->kvm_fd = vm->vm_fd = vm->sig_fd = -1;
+	vm->events.epfd = vm->events.stop_fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio_bus, "pio");
+	bus_init(&vm->mmio_bus, "mmio");
+	ret = config_dup(cfg, &vm->cfg);
+	if (ret) {
+		vmm_destroy(vm);
+		*out = NULL;
+		return ret;
+	}
+	vm->env = (struct device_env){
+		.mem = &vm->mem,
+		.pio_bus = &vm->pio_bus,
+		.mmio_bus = &vm->mmio_bus,
+		.events = &vm->events,
+		.console_in = vm->cfg->vm.console_in,
+		.console_out = vm->cfg->vm.console_out,
+		.ops = &env_ops,
+		.vm = vm,
+	};
+	return 0;
+}
+
+/* The built-in devices, then the configured ones in the order given. */
+static int add_devices(struct vmm *vm)
+{
+	int ret = 0;
+
+	for (const struct device_ops *const *t = device_types; !ret && *t; t++)
+		if (!(*t)->keys)
+			ret = vm_device_add(vm, *t, NULL, NULL);
+	for (unsigned int i = 0; !ret && i < vm->cfg->ndevices; i++)
+		ret = vm_device_add(vm, vm->cfg->devices[i].type, vm->cfg->devices[i].rec, NULL);
+	return ret;
+}
+
+static int load_kernel(struct vmm *vm)
+{
+	const struct vm_settings *s = &vm->cfg->vm;
+	const struct boot_spec spec = {
+		.kernel = s->kernel,
+		.load_addr = s->load_addr,
+		.initrd = s->initrd,
+		.cmdline = cmdline_text(&vm->cmdline),
+		.ncpus = s->vcpus,
+	};
+	char err[512];
+	int ret = boot_load(&vm->mem, &spec, &vm->entry, err, sizeof(err));
+
+	if (ret)
+		vm_err(vm, "%s", err);
+	return ret;
+}
+
+static int build(struct vmm *vm)
+{
+	const struct vm_settings *s = &vm->cfg->vm;
+	int ret;
+
+	ret = vmm_config_validate(vm->cfg);
+	if (ret) {
+		vm_err(vm, "%s", vmm_config_error(vm->cfg));
+		return ret;
+	}
+	if (s->cmdline && *s->cmdline && (ret = cmdline_append(&vm->cmdline, s->cmdline)))
+		return ret;
+	if ((ret = kvm_open(vm)) || (ret = kvm_setup_irqchip(vm)))
+		return ret;
+	ret = guest_mem_setup(&vm->mem, s->memory_mib << 20);
+	if (ret) {
+		vm_err(vm, "cannot map %llu MiB of guest memory: %s",
+		       (unsigned long long)s->memory_mib, strerror(-ret));
+		return ret;
+	}
+	if ((ret = kvm_register_memory(vm)) || (ret = event_loop_init(&vm->events)) ||
+	    (ret = vcpu_create_all(vm)) || (ret = add_devices(vm)) ||
+	    (ret = load_kernel(vm)) || (ret = vcpu_setup_boot(vm, vm->entry)))
+		return ret;
+	vm_info(vm, "VM ready: %llu MiB, %u vCPUs, cmdline \"%s\"",
+		(unsigned long long)s->memory_mib, s->vcpus, cmdline_text(&vm->cmdline));
+	return 0;
+}
+
+VMM_EXPORT int vmm_create(const struct vmm_config *cfg, struct vmm **out)
+{
+	struct vmm *vm;
+	int ret = vm_new(cfg, &vm);
+
+	*out = NULL;
+	if (ret)
+		return ret;
+	ret = build(vm);
+	if (ret) {
+		vmm_destroy(vm);
+		return ret;
+	}
+	*out = vm;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Run. */
+
+static void on_signal(void *opaque, int fd, uint32_t events)
+{
+	struct vmm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		struct vmm_exit_info info = {
+			.reason = VMM_STOP_REQUESTED, .vcpu = -1, .signal = (int)si.ssi_signo,
+		};
+
+		vm_request_stop(vm, &info);
+	}
+}
+
+static void stop_on_error(struct vmm *vm, int error)
+{
+	struct vmm_exit_info info = { .reason = VMM_STOP_HOST_ERROR, .vcpu = -1, .error = error };
+
+	vm_request_stop(vm, &info);
+}
+
+static void *event_thread(void *arg)
+{
+	struct vmm *vm = arg;
+	int ret = event_loop_run(&vm->events);
+
+	if (ret)
+		stop_on_error(vm, ret);
+	return NULL;
+}
+
+/* SIGINT and SIGTERM through a signalfd, and a raw console terminal. */
+struct run_signals {
+	sigset_t old_mask;
+	struct termios saved_tio;
+	bool restore_tio;
+};
+
+static int signals_take(struct vmm *vm, struct run_signals *rs)
+{
+	int in = vm->cfg->vm.console_in;
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, &rs->old_mask);
+	vm->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vm->sig_fd < 0)
+		return -errno;
+	if (in >= 0 && isatty(in) && tcgetattr(in, &rs->saved_tio) == 0) {
+		struct termios raw = rs->saved_tio;
+
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST;   /* keep \n -> \r\n for the host terminal */
+		rs->restore_tio = tcsetattr(in, TCSANOW, &raw) == 0;
+	}
+	return event_loop_add(&vm->events, vm->sig_fd, EPOLLIN, on_signal, vm);
+}
+
+static void signals_release(struct vmm *vm, struct run_signals *rs)
+{
+	struct signalfd_siginfo si;
+
+	if (rs->restore_tio)
+		tcsetattr(vm->cfg->vm.console_in, TCSANOW, &rs->saved_tio);
+	if (vm->sig_fd >= 0) {
+		/* A second SIGTERM for the same stop (a supervisor signals
+		 * the process, then its process group) is this stop's too: it
+		 * must not kill the process once the mask is restored. */
+		while (read(vm->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+		event_loop_del(&vm->events, vm->sig_fd);
+		close(vm->sig_fd);
+		vm->sig_fd = -1;
+	}
+	pthread_sigmask(SIG_SETMASK, &rs->old_mask, NULL);
+}
+
+/* Event thread and vCPUs, until the event loop stops. */
+static void run_threads(struct vmm *vm)
+{
+	struct vmm_exit_info requested = { .reason = VMM_STOP_REQUESTED, .vcpu = -1 };
+	pthread_t events;
+	int ret = thread_create(THREAD_EVENT, "vmm-events", event_thread, vm, &events);
+
+	if (ret) {
+		vm_err(vm, "cannot start the event thread: %s", strerror(-ret));
+		stop_on_error(vm, ret);
+		return;
+	}
+	ret = vcpu_start_all(vm);
+	if (ret)
+		stop_on_error(vm, ret);
+	pthread_join(events, NULL);
+	/* Stopped by vmm_stop(): record it unless something else did. */
+	vm_request_stop(vm, &requested);
+	vcpu_stop_all(vm);
+}
+
+VMM_EXPORT int vmm_run(struct vmm *vm)
+{
+	struct run_signals rs = { .restore_tio = false };
+	bool signals = vm->cfg->vm.handle_signals;
+	int ret = 0;
+
+	if (vm->running || vm->stopped)
+		return -EALREADY;
+	vm->running = true;
+	if (signals)
+		ret = signals_take(vm, &rs);
+	if (!ret) {
+		run_threads(vm);
+		switch (vm->exit.reason) {
+		case VMM_STOP_RESET:
+		case VMM_STOP_REQUESTED:
+			break;
+		case VMM_STOP_HOST_ERROR:
+			ret = vm->exit.error ? vm->exit.error : -EIO;
+			break;
+		default:
+			ret = -EIO;
+			break;
+		}
+	}
+	if (signals)
+		signals_release(vm, &rs);
+	vm->running = false;
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void destroy_devices(struct vmm *vm)
+{
+	while (vm->ndevices) {
+		struct vm_device *d = &vm->devices[--vm->ndevices];
+
+		d->ops->destroy(d->dev);
+	}
+	free(vm->devices);
+	vm->devices = NULL;
+}
+
+VMM_EXPORT void vmm_destroy(struct vmm *vm)
+{
+	if (!vm)
+		return;
+	vcpu_destroy_all(vm);
+	destroy_devices(vm);
+	event_loop_release(&vm->events);
+	bus_release(&vm->pio_bus);
+	bus_release(&vm->mmio_bus);
+	kvm_close(vm);
+	guest_mem_release(&vm->mem);
+	cmdline_release(&vm->cmdline);
+	vmm_config_free(vm->cfg);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}
+
+VMM_EXPORT const char *vmm_strerror(int err)
+{
+	if (err == -EIO)
+		return "the guest crashed";
+	return strerror(err < 0 ? -err : err);
+}
+
+VMM_EXPORT const char *vmm_version(void)
+{
+	return PACKAGE_VERSION;
+}

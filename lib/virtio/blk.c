@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-blk device (virtio 1.x, 5.2) on the virtio-mmio transport.
+ *
+ * One request queue of 256 entries, processed synchronously with the
+ * transport lock held (on the event-loop thread when the notification came
+ * through the ioeventfd). Requests:
+ *
+ *   header (type, ioprio, sector), device-readable, 16 bytes
+ *   data: device-writable for IN and GET_ID, readable for OUT, DISCARD and
+ *         WRITE_ZEROES, none for FLUSH
+ *   status byte: the last byte of the last, device-writable, descriptor
+ *
+ * Anything else is answered IOERR (wrong data direction, sector range
+ * beyond the capacity, write to a read-only disk, host I/O error) or
+ * UNSUPP (unknown type, discard/write-zeroes flags we do not know); a chain
+ * without a writable status byte is returned with length 0.
+ *
+ * Serial number (VIRTIO_BLK_T_GET_ID): cfg->id, at most 20 bytes; without
+ * one, the device reports an empty id (20 zero bytes), so the guest shows
+ * no serial rather than an invented one.
+ *
+ * DISCARD punches a hole (fallocate PUNCH_HOLE|KEEP_SIZE); a file system
+ * that cannot do it makes discard a no-op (it is a hint). WRITE_ZEROES uses
+ * PUNCH_HOLE when the guest allows unmapping, else ZERO_RANGE, falling back
+ * to writing zeroes: it always succeeds unless the host I/O fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+
+#include "config/keys.h"
+#include "devices/device.h"
+#include "virtio/blk.h"
+#include "virtio/mmio.h"
+
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE 0x01
+#endif
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_PUNCH_HOLE 0x02
+#endif
+#ifndef FALLOC_FL_ZERO_RANGE
+#define FALLOC_FL_ZERO_RANGE 0x10
+#endif
+
+#define HDR_SIZE 16u
+#define BLK_BATCH (4 * VIRTIO_BLK_QUEUE_SIZE)   /* requests per event */
+#define RANGE_SIZE 16u
+
+/* The configuration record of a "block" device. */
+struct blk_config {
+	char *path;
+	bool read_only;
+	char *id;
+};
+
+static const struct key_desc blk_keys[] = {
+	KEY_NONEMPTY("path", struct blk_config, path, 0, true, "FILE",
+		     "disk image: a raw file or a block device"),
+	KEY_BOOL("read_only", struct blk_config, read_only,
+		 "open the image read-only; the guest sees a read-only disk (default off)"),
+	KEY_NONEMPTY("id", struct blk_config, id, VIRTIO_BLK_ID_BYTES, false, "NAME",
+		     "serial number the guest reads, at most 20 bytes"),
+	KEY_END,
+};
+
+struct virtio_blk {
+	struct virtio_mmio t;           /* first: a virtio device is its transport */
+	const struct device_env *env;
+	char *path;
+	char *name;
+	int fd;
+	bool t_ready;                   /* the transport is initialised */
+	bool read_only;
+	bool punch_hole;                /* fallocate modes not yet seen to fail */
+	bool zero_range;
+	uint64_t capacity;              /* sectors */
+	uint8_t id[VIRTIO_BLK_ID_BYTES];
+	struct virtio_blk_config config;
+	struct virtq_chain chain;
+	struct iovec iov[VIRTQ_MAX_SIZE];
+};
+
+/* Source of zeroes for WRITE_ZEROES without fallocate. */
+static const uint8_t zero_block[64 * 1024];
+
+/* Walks a segment list as one byte stream. */
+struct seg_cursor {
+	const struct virtq_seg *seg;
+	unsigned int n;
+	uint32_t off;                   /* in seg[0] */
+};
+
+static void cursor_init(struct seg_cursor *c, const struct virtq_seg *seg, unsigned int n)
+{
+	c->seg = seg;
+	c->n = n;
+	c->off = 0;
+}
+
+/* Copy @len bytes out of the stream; false if it is shorter. */
+static bool cursor_read(struct seg_cursor *c, void *dst, size_t len)
+{
+	uint8_t *d = dst;
+
+	while (len) {
+		size_t chunk;
+
+		if (!c->n)
+			return false;
+		chunk = c->seg->len - c->off;
+		if (chunk > len)
+			chunk = len;
+		memcpy(d, (uint8_t *)c->seg->hva + c->off, chunk);
+		d += chunk;
+		len -= chunk;
+		c->off += (uint32_t)chunk;
+		if (c->off == c->seg->len) {
+			c->seg++;
+			c->n--;
+			c->off = 0;
+		}
+	}
+	return true;
+}
+
+/* The rest of the stream, at most @limit bytes, as an iovec array. */
+static int cursor_iov(const struct seg_cursor *c, uint64_t limit, struct iovec *iov)
+{
+	int cnt = 0;
+
+	for (unsigned int i = 0; i < c->n && limit; i++) {
+		uint32_t off = i ? 0 : c->off;
+		uint64_t len = c->seg[i].len - off;
+
+		if (len > limit)
+			len = limit;
+		if (!len)
+			continue;
+		iov[cnt].iov_base = (uint8_t *)c->seg[i].hva + off;
+		iov[cnt].iov_len = len;
+		cnt++;
+		limit -= len;
+	}
+	return cnt;
+}
+
+/* preadv/pwritev until done. Returns: 0 or a negative errno (-EIO at EOF). */
+static int rw_full(int fd, struct iovec *iov, int cnt, uint64_t off, bool write)
+{
+	while (cnt > 0) {
+		ssize_t n = write ? pwritev(fd, iov, cnt, (off_t)off) :
+				    preadv(fd, iov, cnt, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		off += (uint64_t)n;
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t nsectors)
+{
+	return sector <= b->capacity && nsectors <= b->capacity - sector;
+}
+
+static void io_error(struct virtio_blk *b, const char *what, uint64_t sector, int err)
+{
+	env_err(b->env, "%s: %s at sector %" PRIu64 ": %s", b->name, what, sector,
+		strerror(-err));
+}
+
+static int write_zeroes_slow(struct virtio_blk *b, uint64_t off, uint64_t len)
+{
+	while (len) {
+		size_t chunk = len < sizeof(zero_block) ? (size_t)len : sizeof(zero_block);
+		struct iovec iov = { .iov_base = (void *)zero_block, .iov_len = chunk };
+		int ret = rw_full(b->fd, &iov, 1, off, true);
+
+		if (ret)
+			return ret;
+		off += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static bool unsupported(int err)
+{
+	return err == -EOPNOTSUPP || err == -ENOSYS || err == -EINVAL;
+}
+
+static int do_fallocate(struct virtio_blk *b, int mode, uint64_t off, uint64_t len)
+{
+	if (fallocate(b->fd, mode, (off_t)off, (off_t)len) == 0)
+		return 0;
+	return -errno;
+}
+
+/* One DISCARD or WRITE_ZEROES range, already range-checked. */
+static int discard_range(struct virtio_blk *b, bool zeroes, bool unmap, uint64_t off,
+			 uint64_t len)
+{
+	int r;
+
+	if (!len)
+		return 0;
+	if (b->punch_hole && (!zeroes || unmap)) {
+		r = do_fallocate(b, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+		if (r == 0 || !unsupported(r))
+			return r;
+		b->punch_hole = false;
+	}
+	if (!zeroes)
+		return 0;               /* discard is only a hint */
+	if (b->zero_range) {
+		r = do_fallocate(b, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len);
+		if (r == 0 || !unsupported(r))
+			return r;
+		b->zero_range = false;
+	}
+	return write_zeroes_slow(b, off, len);
+}
+
+static uint8_t do_discard(struct virtio_blk *b, struct seg_cursor *out, uint64_t out_len,
+			  bool zeroes)
+{
+	uint64_t n = out_len / RANGE_SIZE;
+
+	if (out_len == 0 || out_len % RANGE_SIZE || n > VIRTIO_BLK_MAX_DISCARD_SEG)
+		return VIRTIO_BLK_S_IOERR;
+	for (uint64_t i = 0; i < n; i++) {
+		struct virtio_blk_discard_write_zeroes range;
+		uint32_t allowed = zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+		int r;
+
+		if (!cursor_read(out, &range, sizeof(range)))
+			return VIRTIO_BLK_S_IOERR;
+		if (range.flags & ~allowed)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (range.num_sectors > VIRTIO_BLK_MAX_DISCARD_SECTORS ||
+		    !range_ok(b, range.sector, range.num_sectors))
+			return VIRTIO_BLK_S_IOERR;
+		r = discard_range(b, zeroes, range.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
+				  range.sector * VIRTIO_BLK_SECTOR_SIZE,
+				  (uint64_t)range.num_sectors * VIRTIO_BLK_SECTOR_SIZE);
+		if (r < 0) {
+			io_error(b, zeroes ? "write zeroes" : "discard", range.sector, r);
+			return VIRTIO_BLK_S_IOERR;
+		}
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Serve one validated chain. Returns: the used length (bytes written). */
+static uint32_t handle_request(struct virtio_blk *b, struct virtq_chain *c)
+{
+	struct virtio_blk_outhdr hdr;
+	struct seg_cursor out, in;
+	struct virtq_seg *last;
+	uint8_t *status;
+	uint64_t out_len, in_len;
+	uint32_t used = 1;
+	uint8_t s = VIRTIO_BLK_S_IOERR;
+	int cnt, r;
+
+	if (c->nseg == c->nreadable) {
+		virtio_mmio_guest_error(&b->t, "request without a writable status byte dropped");
+		return 0;
+	}
+	/* Status: the last byte of the last segment, which is writable. */
+	last = &c->seg[c->nseg - 1];
+	status = (uint8_t *)last->hva + last->len - 1;
+	in_len = c->writable_len - 1;
+	last->len--;                    /* keep the status out of the data */
+	cursor_init(&in, &c->seg[c->nreadable], c->nseg - c->nreadable);
+	cursor_init(&out, c->seg, c->nreadable);
+
+	if (!cursor_read(&out, &hdr, sizeof(hdr)))
+		goto done;
+	out_len = c->readable_len - HDR_SIZE;
+
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		/* Data must be device-writable: never fill a readable buffer. */
+		if (out_len || in_len % VIRTIO_BLK_SECTOR_SIZE ||
+		    !range_ok(b, hdr.sector, in_len / VIRTIO_BLK_SECTOR_SIZE))
+			break;
+		cnt = cursor_iov(&in, in_len, b->iov);
+		r = rw_full(b->fd, b->iov, cnt, hdr.sector * VIRTIO_BLK_SECTOR_SIZE, false);
+		if (r < 0) {
+			io_error(b, "read", hdr.sector, r);
+			break;
+		}
+		used = in_len < UINT32_MAX ? (uint32_t)in_len + 1 : UINT32_MAX;
+		s = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		if (b->read_only || in_len || out_len % VIRTIO_BLK_SECTOR_SIZE ||
+		    !range_ok(b, hdr.sector, out_len / VIRTIO_BLK_SECTOR_SIZE))
+			break;
+		cnt = cursor_iov(&out, out_len, b->iov);
+		r = rw_full(b->fd, b->iov, cnt, hdr.sector * VIRTIO_BLK_SECTOR_SIZE, true);
+		if (r < 0) {
+			io_error(b, "write", hdr.sector, r);
+			break;
+		}
+		s = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (out_len || in_len)
+			break;
+		if (!b->read_only && fdatasync(b->fd) < 0) {
+			io_error(b, "flush", 0, -errno);
+			break;
+		}
+		s = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_GET_ID: {
+		uint64_t n = in_len < sizeof(b->id) ? in_len : sizeof(b->id);
+		struct iovec *iov = b->iov;
+
+		if (out_len || !in_len)
+			break;
+		cnt = cursor_iov(&in, n, iov);
+		for (int i = 0, done = 0; i < cnt; done += (int)iov[i].iov_len, i++)
+			memcpy(iov[i].iov_base, b->id + done, iov[i].iov_len);
+		used += (uint32_t)n;
+		s = VIRTIO_BLK_S_OK;
+		break;
+	}
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (b->read_only || in_len)
+			break;
+		s = do_discard(b, &out, out_len, hdr.type == VIRTIO_BLK_T_WRITE_ZEROES);
+		break;
+	default:
+		s = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+done:
+	*status = s;
+	return used;
+}
+
+static void blk_queue_notify(struct virtio_mmio *t, unsigned int index)
+{
+	struct virtio_blk *b = t->opaque;
+	struct virtq *q = virtio_mmio_queue(t, index);
+	int r;
+
+	if (!q)
+		return;
+	for (unsigned int n = 0;; n++) {
+		/* Let the event loop serve others when the guest keeps us busy. */
+		if (n == BLK_BATCH && virtio_mmio_defer(t, index))
+			break;
+		r = virtq_pop(q, &b->chain);
+		if (r == 0)
+			break;
+		if (r == -EPROTO) {
+			virtio_mmio_needs_reset(t, "malformed available ring");
+			break;
+		}
+		if (r < 0) {
+			virtio_mmio_guest_error(t, "malformed descriptor chain dropped: %s",
+						strerror(-r));
+			continue;
+		}
+		virtq_push(q, b->chain.head, handle_request(b, &b->chain));
+	}
+	virtio_mmio_queue_done(t, q);
+}
+
+static const struct virtio_mmio_ops blk_ops = {
+	.queue_notify = blk_queue_notify,
+};
+
+static void blk_destroy(void *dev)
+{
+	struct virtio_blk *b = dev;
+
+	if (b->t_ready)
+		virtio_mmio_release(&b->t);
+	if (b->fd >= 0)
+		close(b->fd);           /* also drops the OFD lock */
+	free(b->name);
+	free(b->path);
+	free(b);
+}
+
+/* Open, check and lock the image. Returns: fd or a negative errno. */
+static int open_image(const struct device_env *env, const char *path, bool ro, uint64_t *size)
+{
+	struct flock fl = {
+		.l_type = ro ? F_RDLCK : F_WRLCK,
+		.l_whence = SEEK_SET,
+	};
+	struct stat st;
+	int fd, r;
+
+	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		env_err(env, "virtio-blk: cannot open disk image %s%s: %s", path,
+			ro ? "" : " for writing", strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		env_err(env, "virtio-blk: cannot stat disk image %s: %s", path, strerror(-r));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		env_err(env, "virtio-blk: disk image %s is a directory", path);
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, size) < 0) {
+			r = -errno;
+			env_err(env, "virtio-blk: cannot get the size of %s: %s", path,
+				strerror(-r));
+			goto fail;
+		}
+	} else {
+		r = -EINVAL;
+		env_err(env, "virtio-blk: disk image %s is neither a regular file nor a block device",
+			path);
+		goto fail;
+	}
+	if (*size % VIRTIO_BLK_SECTOR_SIZE) {
+		r = -EINVAL;
+		env_err(env, "virtio-blk: size of disk image %s (%" PRIu64
+			" bytes) is not a multiple of 512", path, *size);
+		goto fail;
+	}
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+		r = -errno;
+		if (r == -EAGAIN || r == -EACCES) {
+			r = -EBUSY;
+			env_err(env, "virtio-blk: disk image %s is already in use (locked by another user)",
+				path);
+			goto fail;
+		}
+		/* No lock support (some network file systems): go on. */
+		env_warn(env, "virtio-blk: cannot lock disk image %s: %s", path, strerror(-r));
+	}
+	return fd;
+fail:
+	close(fd);
+	return r;
+}
+
+static void blk_fill_config(struct virtio_blk *b, struct virtio_mmio_desc *d)
+{
+	b->config.capacity = b->capacity;
+	b->config.size_max = VIRTIO_BLK_SIZE_MAX;
+	b->config.seg_max = VIRTIO_BLK_SEG_MAX;
+	b->config.blk_size = VIRTIO_BLK_SECTOR_SIZE;
+	d->features = (1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
+		      (1ull << VIRTIO_BLK_F_BLK_SIZE) | (1ull << VIRTIO_BLK_F_FLUSH);
+	if (b->read_only) {
+		d->features |= 1ull << VIRTIO_BLK_F_RO;
+		return;
+	}
+	d->features |= (1ull << VIRTIO_BLK_F_DISCARD) | (1ull << VIRTIO_BLK_F_WRITE_ZEROES);
+	b->config.max_discard_sectors = VIRTIO_BLK_MAX_DISCARD_SECTORS;
+	b->config.max_discard_seg = VIRTIO_BLK_MAX_DISCARD_SEG;
+	b->config.discard_sector_alignment = 1;
+	b->config.max_write_zeroes_sectors = VIRTIO_BLK_MAX_DISCARD_SECTORS;
+	b->config.max_write_zeroes_seg = VIRTIO_BLK_MAX_DISCARD_SEG;
+	b->config.write_zeroes_may_unmap = 1;
+}
+
+/* Open the image and set up the device and its transport. */
+static int blk_open(const struct device_env *env, const struct blk_config *cfg,
+		    struct virtio_blk *b)
+{
+	struct virtio_mmio_desc d = {
+		.device_id = VIRTIO_ID_BLOCK,
+		.num_queues = 1,
+		.queue_size_max = VIRTIO_BLK_QUEUE_SIZE,
+		.ops = &blk_ops,
+	};
+	size_t idlen = cfg->id ? strlen(cfg->id) : 0;
+	uint64_t size = 0;
+	int r;
+
+	b->fd = -1;
+	b->env = env;
+	if (!cfg->path || idlen > VIRTIO_BLK_ID_BYTES) {
+		env_err(env, "virtio-blk: %s", cfg->path ? "id longer than 20 bytes" : "no image path");
+		return -EINVAL;
+	}
+	b->path = strdup(cfg->path);
+	if (!b->path || asprintf(&b->name, "virtio-blk %s", cfg->path) < 0) {
+		b->name = NULL;
+		return -ENOMEM;
+	}
+	r = open_image(env, cfg->path, cfg->read_only, &size);
+	if (r < 0)
+		return r;
+	b->fd = r;
+	b->read_only = cfg->read_only;
+	b->capacity = size / VIRTIO_BLK_SECTOR_SIZE;
+	b->punch_hole = true;
+	b->zero_range = true;
+	memcpy(b->id, cfg->id ? cfg->id : "", idlen);
+	blk_fill_config(b, &d);
+	d.name = b->name;
+	d.config = &b->config;
+	d.config_len = sizeof(b->config);
+	d.opaque = b;
+	r = virtio_mmio_init(&b->t, &d, env);
+	if (r < 0)
+		return r;
+	b->t_ready = true;
+	return 0;
+}
+
+static int blk_create(const struct device_env *env, const struct device_resources *res,
+		      const void *config, void **dev)
+{
+	const struct blk_config *cfg = config;
+	struct virtio_blk *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	r = blk_open(env, cfg, b);
+	if (!r)
+		r = virtio_mmio_attach(&b->t, res);
+	/* The first disk is the root file system unless the user chose. */
+	if (!r && !env_cmdline_has(env, "root"))
+		r = env_cmdline_append(env, b->read_only ? "root=/dev/vda ro" : "root=/dev/vda rw");
+	if (r < 0) {
+		blk_destroy(b);
+		return r;
+	}
+	env_info(env, "%s: %s, %" PRIu64 " sectors", b->name,
+		 b->read_only ? "read-only" : "read-write", b->capacity);
+	*dev = b;
+	return 0;
+}
+
+static void blk_reset(void *dev)
+{
+	struct virtio_blk *b = dev;
+
+	virtio_mmio_lock(&b->t);
+	virtio_mmio_reset(&b->t);
+	virtio_mmio_unlock(&b->t);
+}
+
+#define BLK_STATE_VERSION 1
+
+/* The guest-visible part beyond the transport: the config space (little
+ * endian, as the virtio spec lays it out) and the serial number. */
+static int blk_save(void *dev, struct state_writer *w)
+{
+	struct virtio_blk *b = dev;
+	int r;
+
+	virtio_mmio_lock(&b->t);
+	virtio_mmio_save(&b->t, w);
+	state_begin(w, "virtio-blk", BLK_STATE_VERSION);
+	state_put_bytes(w, &b->config, sizeof(b->config));
+	state_put_bytes(w, b->id, sizeof(b->id));
+	state_end(w);
+	r = state_writer_error(w);
+	virtio_mmio_unlock(&b->t);
+	return r;
+}
+
+/* The device is rebuilt from its configuration: what it shows the guest
+ * must be what was saved, or the image or the options changed. */
+static int blk_restore(void *dev, struct state_reader *rd)
+{
+	struct virtio_blk *b = dev;
+	struct virtio_mmio_saved ts;
+	struct virtio_blk_config config;
+	uint8_t id[VIRTIO_BLK_ID_BYTES];
+	uint16_t version;
+	int r;
+
+	if (virtio_mmio_load(&b->t, rd, &ts) ||
+	    state_open(rd, "virtio-blk", BLK_STATE_VERSION, &version))
+		return state_reader_error(rd);
+	state_get_bytes(rd, &config, sizeof(config));
+	state_get_bytes(rd, id, sizeof(id));
+	if (memcmp(&config, &b->config, sizeof(config)) || memcmp(id, b->id, sizeof(id))) {
+		env_err(b->env, "%s: the disk differs from the saved one (size, id or read_only)",
+			b->name);
+		state_reject(rd);
+	}
+	if (state_close(rd))
+		return state_reader_error(rd);
+	virtio_mmio_lock(&b->t);
+	r = virtio_mmio_apply(&b->t, &ts);
+	virtio_mmio_unlock(&b->t);
+	return r;
+}
+
+const struct device_ops virtio_blk_device = {
+	.name = "block",
+	.summary = "a virtio-blk disk (vda, vdb, ... in the order given)",
+	.keys = blk_keys,
+	.config_size = sizeof(struct blk_config),
+	.max = VIRTIO_BLK_MAX_DISKS,
+	.wants = VIRTIO_MMIO_WANTS,
+	.create = blk_create,
+	.reset = blk_reset,
+	.save = blk_save,
+	.restore = blk_restore,
+	.destroy = blk_destroy,
+};

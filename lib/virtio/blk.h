@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-blk over virtio-mmio, backed by a raw image file or block device:
+ * the device "block" of blk.c. Its limits, as the config space announces
+ * them.
+ */
+#ifndef VMM_VIRTIO_BLK_H
+#define VMM_VIRTIO_BLK_H
+
+/* Sectors are 512 bytes, whatever the host's block size. */
+#define VIRTIO_BLK_SECTOR_SIZE   512u
+#define VIRTIO_BLK_QUEUE_SIZE    256u
+#define VIRTIO_BLK_SIZE_MAX      (1u << 20)        /* bytes per segment */
+#define VIRTIO_BLK_SEG_MAX       (VIRTIO_BLK_QUEUE_SIZE - 2)
+#define VIRTIO_BLK_MAX_DISCARD_SECTORS  (1u << 22) /* 2 GiB per range */
+#define VIRTIO_BLK_MAX_DISCARD_SEG      32u
+#define VIRTIO_BLK_MAX_DISKS     16u               /* per VM */
+
+#endif

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device model: the registry, and every device's state through its
+ * save() into a fresh device's restore() -- the UART, the i8042, and the
+ * virtio-mmio transport with two queues in use -- compared field by field
+ * and by saving it again; newer versions and truncated records refused
+ * with the device unchanged.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+
+#include "arch/x86/layout.h"
+#include "devices/registry.h"
+#include "driver.h"
+#include "env.h"
+#include "unit.h"
+
+START_TEST(test_registry)
+{
+	unsigned int n = 0;
+	bool builtins_done = false;
+
+	for (const struct device_ops *const *t = device_types; *t; t++, n++) {
+		const struct device_ops *d = *t;
+
+		ck_assert(d->name && d->summary && d->create && d->reset && d->save &&
+			  d->restore && d->destroy);
+		ck_assert_ptr_eq(device_type_find(d->name), d);
+		/* Built-in types first: the VM creates them in this order. */
+		if (d->keys)
+			builtins_done = true;
+		else
+			ck_assert(!builtins_done);
+		ck_assert(!d->keys || (d->config_size && d->max));
+		ck_assert(d->wants.irq == DEVICE_IRQ_ANY || d->wants.irq <= IRQ_MAX);
+	}
+	ck_assert_uint_ge(n, 3);
+	ck_assert_ptr_null(device_type_find("nonesuch"));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+
+static void save(const char *type, void *dev, struct state_writer *w)
+{
+	state_writer_init(w);
+	ck_assert_int_eq(device_type_find(type)->save(dev, w), 0);
+}
+
+static int restore(const char *type, void *dev, const void *buf, size_t len)
+{
+	struct state_reader r;
+
+	state_reader_init(&r, buf, len);
+	return device_type_find(type)->restore(dev, &r);
+}
+
+/* @dev saves exactly as @want. */
+static void expect_saves_as(const char *type, void *dev, const struct state_writer *want)
+{
+	struct state_writer w;
+
+	save(type, dev, &w);
+	ck_assert_uint_eq(w.len, want->len);
+	ck_assert_mem_eq(w.buf, want->buf, w.len);
+	state_writer_release(&w);
+}
+
+/* Truncated anywhere, or one version newer: refused, @dev unchanged. */
+static void expect_refusals(const char *type, void *dev, struct state_writer *saved,
+			    size_t name_len)
+{
+	struct state_writer before;
+
+	save(type, dev, &before);
+	for (size_t len = 0; len < saved->len; len++) {
+		ck_assert_int_eq(restore(type, dev, saved->buf, len), -EBADMSG);
+		expect_saves_as(type, dev, &before);
+	}
+	saved->buf[name_len]++;
+	ck_assert_int_eq(restore(type, dev, saved->buf, saved->len), -EPROTONOSUPPORT);
+	saved->buf[name_len]--;
+	expect_saves_as(type, dev, &before);
+	state_writer_release(&before);
+}
+
+static void pio_wr(struct test_env *t, uint16_t port, uint8_t v)
+{
+	ck_assert(bus_access(&t->pio, port, &v, 1, true));
+}
+
+static uint8_t pio_rd(struct test_env *t, uint16_t port)
+{
+	uint8_t v = 0;
+
+	ck_assert(bus_access(&t->pio, port, &v, 1, false));
+	return v;
+}
+
+START_TEST(test_uart_round_trip)
+{
+	struct test_env a, b;
+	struct state_writer w;
+	void *d1, *d2, *d3;
+	const uint16_t com1 = SERIAL_COM1_PORT;
+
+	test_env_init(&a, NULL, 0, 0);
+	test_env_init(&b, NULL, 0, 0);
+	ck_assert_int_eq(test_device_create(&a, "serial", NULL, NULL, &d1), 0);
+	/* Every register away from its reset value; bytes received in loopback. */
+	pio_wr(&a, com1 + 3, 0x80);             /* DLAB */
+	pio_wr(&a, com1 + 0, 0x03);
+	pio_wr(&a, com1 + 1, 0x01);
+	pio_wr(&a, com1 + 3, 0x1b);
+	pio_wr(&a, com1 + 4, 0x1b);             /* loop, OUT2, RTS, DTR */
+	for (const char *p = "hello"; *p; p++)
+		pio_wr(&a, com1, (uint8_t)*p);
+	ck_assert_uint_eq(pio_rd(&a, com1), 'h');
+	pio_wr(&a, com1 + 1, 0x0f);             /* every interrupt */
+	pio_wr(&a, com1 + 2, 0xc1);             /* FIFO */
+	pio_wr(&a, com1 + 7, 0x5a);
+	ck_assert_int_eq(a.irq_level[SERIAL_COM1_IRQ], 1);
+	save("serial", d1, &w);
+
+	ck_assert_int_eq(test_device_create(&b, "serial", NULL, NULL, &d2), 0);
+	ck_assert_int_eq(b.irq_level[SERIAL_COM1_IRQ], 0);
+	ck_assert_int_eq(restore("serial", d2, w.buf, w.len), 0);
+	expect_saves_as("serial", d2, &w);
+	/* The IRQ line follows the restored registers. */
+	ck_assert_int_eq(b.irq_level[SERIAL_COM1_IRQ], 1);
+	ck_assert_uint_eq(pio_rd(&b, com1 + 3), 0x1b);
+	ck_assert_uint_eq(pio_rd(&b, com1 + 4), 0x1b);
+	ck_assert_uint_eq(pio_rd(&b, com1 + 7), 0x5a);
+	ck_assert_uint_eq(pio_rd(&b, com1 + 2) & 0xc0, 0xc0);
+	for (const char *p = "ello"; *p; p++)
+		ck_assert_uint_eq(pio_rd(&b, com1), (uint8_t)*p);
+	ck_assert_uint_eq(pio_rd(&b, com1 + 5) & 0x01, 0);     /* all read */
+	pio_wr(&b, com1 + 3, 0x9b);
+	ck_assert_uint_eq(pio_rd(&b, com1 + 0), 0x03);           /* divisor */
+	ck_assert_uint_eq(pio_rd(&b, com1 + 1), 0x01);
+
+	device_type_find("serial")->destroy(d2);
+	ck_assert_int_eq(test_device_create(&b, "serial", NULL, NULL, &d3), 0);
+	expect_refusals("serial", d3, &w, sizeof("serial"));
+	/* Reset: back to what a fresh device saves. */
+	ck_assert_int_eq(restore("serial", d3, w.buf, w.len), 0);
+	device_type_find("serial")->reset(d3);
+	ck_assert_int_eq(b.irq_level[SERIAL_COM1_IRQ], 0);
+	ck_assert_uint_eq(pio_rd(&b, com1 + 7), 0);
+	state_writer_release(&w);
+	device_type_find("serial")->destroy(d1);
+	device_type_find("serial")->destroy(d3);
+	test_env_release(&a);
+	test_env_release(&b);
+}
+END_TEST
+
+START_TEST(test_i8042_round_trip)
+{
+	struct test_env a, b;
+	struct state_writer w;
+	void *d1, *d2;
+
+	test_env_init(&a, NULL, 0, 0);
+	test_env_init(&b, NULL, 0, 0);
+	ck_assert_int_eq(test_device_create(&a, "i8042", NULL, NULL, &d1), 0);
+	pio_wr(&a, I8042_CMD_PORT, 0x60);       /* write the command byte */
+	pio_wr(&a, I8042_DATA_PORT, 0x47);
+	pio_wr(&a, I8042_CMD_PORT, 0xaa);       /* self test: 0x55 queued */
+	pio_wr(&a, I8042_CMD_PORT, 0x20);       /* command byte queued */
+	pio_wr(&a, I8042_CMD_PORT, 0xd1);       /* output port write pending */
+	save("i8042", d1, &w);
+
+	ck_assert_int_eq(test_device_create(&b, "i8042", NULL, NULL, &d2), 0);
+	ck_assert_int_eq(restore("i8042", d2, w.buf, w.len), 0);
+	expect_saves_as("i8042", d2, &w);
+	ck_assert_uint_eq(pio_rd(&b, I8042_CMD_PORT), pio_rd(&a, I8042_CMD_PORT));
+	ck_assert_uint_eq(pio_rd(&b, I8042_DATA_PORT), 0x55);
+	ck_assert_uint_eq(pio_rd(&b, I8042_DATA_PORT), 0x47);
+	/* The pending output-port write is still pending: bit 0 low resets. */
+	pio_wr(&b, I8042_DATA_PORT, 0x00);
+	ck_assert_uint_eq(b.resets, 1);
+
+	expect_refusals("i8042", d2, &w, sizeof("i8042"));
+	device_type_find("i8042")->reset(d2);
+	pio_wr(&b, I8042_CMD_PORT, 0x20);
+	ck_assert_uint_eq(pio_rd(&b, I8042_DATA_PORT), 0x45);   /* power-on command byte */
+	state_writer_release(&w);
+	device_type_find("i8042")->destroy(d1);
+	device_type_find("i8042")->destroy(d2);
+	test_env_release(&a);
+	test_env_release(&b);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The virtio-mmio transport with two queues in use, under a device that
+ * answers every buffer with one byte. */
+
+#define MEM_GPA 0x100000ull
+#define MEM_SIZE 0x10000ull
+#define Q_GPA(q, part) (MEM_GPA + (q) * 0x3000ull + (part) * 0x1000ull)
+
+struct two_q {
+	struct virtio_mmio t;
+	unsigned int served[2];
+};
+
+static void two_q_notify(struct virtio_mmio *t, unsigned int index)
+{
+	struct two_q *d = t->opaque;
+	struct virtq *q = virtio_mmio_queue(t, index);
+	static struct virtq_chain chain;
+
+	while (q && virtq_pop(q, &chain) > 0) {
+		virtq_push(q, chain.head, 1);
+		d->served[index]++;
+	}
+	if (q)
+		virtio_mmio_queue_done(t, q);
+}
+
+static const struct virtio_mmio_ops two_q_ops = { .queue_notify = two_q_notify };
+
+static void two_q_init(struct two_q *d, struct test_env *te, uint32_t id, bool attach)
+{
+	const struct virtio_mmio_desc desc = {
+		.name = "two-queues", .device_id = id, .num_queues = 2, .queue_size_max = 16,
+		.ops = &two_q_ops, .opaque = d,
+	};
+
+	memset(d, 0, sizeof(*d));
+	ck_assert_int_eq(virtio_mmio_init(&d->t, &desc, &te->env), 0);
+	if (attach)
+		ck_assert_int_eq(virtio_mmio_attach(&d->t, &test_virtio_res), 0);
+}
+
+/* One writable buffer on queue @q, made available and notified. */
+static void post(struct test_env *te, struct virtio_mmio *t, unsigned int q, uint16_t n)
+{
+	struct vring_desc *desc = guest_mem_ptr(&te->mem, Q_GPA(q, 0), 16 * n);
+	struct vring_avail *avail = guest_mem_ptr(&te->mem, Q_GPA(q, 1), 6 + 2 * 16);
+	uint16_t i = avail->idx;
+
+	desc[i % n] = (struct vring_desc){ .addr = MEM_GPA + 0xf000, .len = 8,
+					   .flags = VRING_DESC_F_WRITE };
+	avail->ring[i % n] = i % n;
+	__atomic_store_n(&avail->idx, (uint16_t)(i + 1), __ATOMIC_RELEASE);
+	drv_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+}
+
+static uint16_t used_idx(struct test_env *te, unsigned int q)
+{
+	return ((struct vring_used *)guest_mem_ptr(&te->mem, Q_GPA(q, 2), 4))->idx;
+}
+
+static void expect_same_state(const struct virtio_mmio *a, const struct virtio_mmio *b)
+{
+	ck_assert_uint_eq(a->r.status, b->r.status);
+	ck_assert_uint_eq(a->r.driver_features, b->r.driver_features);
+	ck_assert_uint_eq(a->r.device_features_sel, b->r.device_features_sel);
+	ck_assert_uint_eq(a->r.driver_features_sel, b->r.driver_features_sel);
+	ck_assert_uint_eq(a->r.interrupt_status, b->r.interrupt_status);
+	ck_assert_uint_eq(a->r.queue_sel, b->r.queue_sel);
+	ck_assert_uint_eq(a->r.config_generation, b->r.config_generation);
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct virtio_mmio_queue *qa = &a->queues[i], *qb = &b->queues[i];
+
+		ck_assert_uint_eq(qa->r.num, qb->r.num);
+		ck_assert_uint_eq(qa->r.desc, qb->r.desc);
+		ck_assert_uint_eq(qa->r.avail, qb->r.avail);
+		ck_assert_uint_eq(qa->r.used, qb->r.used);
+		ck_assert_uint_eq(qa->vq.s.size, qb->vq.s.size);
+		ck_assert_uint_eq(qa->vq.s.desc, qb->vq.s.desc);
+		ck_assert_uint_eq(qa->vq.s.avail, qb->vq.s.avail);
+		ck_assert_uint_eq(qa->vq.s.used, qb->vq.s.used);
+		ck_assert_uint_eq(qa->vq.s.last_avail_idx, qb->vq.s.last_avail_idx);
+		ck_assert_uint_eq(qa->vq.s.used_idx, qb->vq.s.used_idx);
+		ck_assert_uint_eq(qa->vq.s.signalled_used, qb->vq.s.signalled_used);
+		ck_assert_int_eq(qa->vq.s.ready, qb->vq.s.ready);
+		ck_assert_int_eq(qa->vq.s.event_idx, qb->vq.s.event_idx);
+		ck_assert_int_eq(qa->vq.s.indirect, qb->vq.s.indirect);
+		ck_assert_int_eq(qa->vq.s.broken, qb->vq.s.broken);
+		/* Host views rebuilt from the guest addresses. */
+		ck_assert_ptr_eq(qa->vq.desc, qb->vq.desc);
+		ck_assert_ptr_eq(qa->vq.used, qb->vq.used);
+	}
+}
+
+static int load_apply(struct two_q *d, const void *buf, size_t len)
+{
+	struct virtio_mmio_saved s;
+	struct state_reader r;
+	int ret;
+
+	state_reader_init(&r, buf, len);
+	ret = virtio_mmio_load(&d->t, &r, &s);
+	return ret ? ret : virtio_mmio_apply(&d->t, &s);
+}
+
+START_TEST(test_transport_round_trip)
+{
+	uint8_t *buf = calloc(1, MEM_SIZE);
+	struct test_env a, b;
+	struct two_q d1, d2, d3;
+	struct state_writer w, w2;
+	struct virtio_mmio_saved s;
+	struct state_reader r;
+
+	test_env_init(&a, buf, MEM_GPA, MEM_SIZE);
+	test_env_init(&b, buf, MEM_GPA, MEM_SIZE);
+	two_q_init(&d1, &a, 42, true);
+	ck_assert(drv_negotiate(&d1.t, (1ull << VIRTIO_F_VERSION_1) |
+				       (1ull << VIRTIO_RING_F_EVENT_IDX)));
+	drv_setup_queue(&d1.t, 0, 16, Q_GPA(0, 0), Q_GPA(0, 1), Q_GPA(0, 2));
+	drv_setup_queue(&d1.t, 1, 8, Q_GPA(1, 0), Q_GPA(1, 1), Q_GPA(1, 2));
+	drv_driver_ok(&d1.t);
+	for (int i = 0; i < 3; i++)
+		post(&a, &d1.t, 0, 16);
+	for (int i = 0; i < 5; i++)
+		post(&a, &d1.t, 1, 8);
+	ck_assert_uint_eq(used_idx(&a, 0), 3);
+	ck_assert_uint_eq(used_idx(&a, 1), 5);
+	drv_wr(&d1.t, VIRTIO_MMIO_QUEUE_SEL, 1);
+	drv_wr(&d1.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	ck_assert_uint_ne(d1.t.r.interrupt_status, 0);
+	state_writer_init(&w);
+	virtio_mmio_lock(&d1.t);
+	ck_assert_int_eq(virtio_mmio_save(&d1.t, &w), 0);
+	virtio_mmio_unlock(&d1.t);
+
+	two_q_init(&d2, &b, 42, true);
+	ck_assert_int_eq(load_apply(&d2, w.buf, w.len), 0);
+	expect_same_state(&d1.t, &d2.t);
+	state_writer_init(&w2);
+	ck_assert_int_eq(virtio_mmio_save(&d2.t, &w2), 0);
+	ck_assert_uint_eq(w2.len, w.len);
+	ck_assert_mem_eq(w2.buf, w.buf, w.len);
+	state_writer_release(&w2);
+	/* The restored transport serves queue 1 from where it was. */
+	post(&b, &d2.t, 1, 8);
+	ck_assert_uint_eq(used_idx(&b, 1), 6);
+	ck_assert_uint_eq(d2.served[1], 1);
+
+	/* Another device type, truncated, newer, or impossible: refused. */
+	two_q_init(&d3, &b, 43, false);
+	state_reader_init(&r, w.buf, w.len);
+	ck_assert_int_eq(virtio_mmio_load(&d3.t, &r, &s), -EBADMSG);
+	virtio_mmio_release(&d3.t);
+	two_q_init(&d3, &b, 42, false);
+	for (size_t len = 0; len < w.len; len++) {
+		state_reader_init(&r, w.buf, len);
+		ck_assert_int_eq(virtio_mmio_load(&d3.t, &r, &s), -EBADMSG);
+	}
+	w.buf[sizeof("virtio-mmio")]++;
+	state_reader_init(&r, w.buf, w.len);
+	ck_assert_int_eq(virtio_mmio_load(&d3.t, &r, &s), -EPROTONOSUPPORT);
+	w.buf[sizeof("virtio-mmio")]--;
+	/* status (after name, version, length, device id and features):
+	 * DRIVER_OK without FEATURES_OK, with queues ready. */
+	w.buf[sizeof("virtio-mmio") + 6 + 12] = VIRTIO_CONFIG_S_DRIVER_OK;
+	state_reader_init(&r, w.buf, w.len);
+	ck_assert_int_eq(virtio_mmio_load(&d3.t, &r, &s), -EBADMSG);
+
+	virtio_mmio_release(&d3.t);
+
+	/* Rings that are not in guest memory: nothing applied. */
+	virtio_mmio_release(&d2.t);
+	test_env_release(&b);
+	test_env_init(&b, buf, MEM_GPA, 0x1000);
+	two_q_init(&d3, &b, 42, true);
+	ck_assert_int_eq(load_apply(&d3, w.buf, w.len), -EBADMSG);
+	w.buf[sizeof("virtio-mmio") + 6 + 12] = (uint8_t)d1.t.r.status;
+	ck_assert_int_eq(load_apply(&d3, w.buf, w.len), -EFAULT);
+	ck_assert_uint_eq(d3.t.r.status, 0);
+	ck_assert(!d3.t.queues[0].vq.s.ready);
+
+	virtio_mmio_release(&d1.t);
+	virtio_mmio_release(&d3.t);
+	state_writer_release(&w);
+	test_env_release(&a);
+	test_env_release(&b);
+	free(buf);
+}
+END_TEST
+
+Suite *devices_suite(void)
+{
+	Suite *s = suite_create("devices");
+	TCase *tc = tcase_create("devices");
+
+	tcase_add_test(tc, test_registry);
+	tcase_add_test(tc, test_uart_round_trip);
+	tcase_add_test(tc, test_i8042_round_trip);
+	tcase_add_test(tc, test_transport_round_trip);
+	suite_add_tcase(s, tc);
+	return s;
+}
