@@ -52,15 +52,15 @@ static void print_option(unsigned int opt)
 	vmm_option_get(opt, &name, &flags, &max, &summary);
 	printf("     --%s ", name);
 	print_synopsis(opt);
-	printf("\n            %s", summary);
-	if (flags & VMM_OPTION_DEVICE)
+	printf("\n        %s", summary);
+	if ((flags & VMM_OPTION_DEVICE) && max > 1)
 		printf("; up to %u", max);
 	printf("\n");
 	for (unsigned int k = 0; !vmm_option_get_key(opt, k, &key, &value, &help, &flags); k++) {
 		char kv[64];
 
 		snprintf(kv, sizeof(kv), "%s=%s", key, value);
-		printf("              %-22s %s%s\n", kv, help,
+		printf("          %-21s %s%s\n", kv, help,
 		       flags & VMM_KEY_REQUIRED ? " (required)" : "");
 	}
 }

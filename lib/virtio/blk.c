@@ -67,11 +67,11 @@ struct blk_config {
 
 static const struct key_desc blk_keys[] = {
 	KEY_NONEMPTY("path", struct blk_config, path, 0, true, "FILE",
-		     "disk image: a raw file or a block device"),
+		     "raw image: a file or a block device"),
 	KEY_BOOL("read_only", struct blk_config, read_only,
-		 "open the image read-only; the guest sees a read-only disk (default off)"),
+		 "a read-only image and disk (default off)"),
 	KEY_NONEMPTY("id", struct blk_config, id, VIRTIO_BLK_ID_BYTES, false, "NAME",
-		     "serial number the guest reads, at most 20 bytes"),
+		     "serial number, at most 20 bytes"),
 	KEY_END,
 };
 
@@ -632,7 +632,7 @@ static int blk_restore(void *dev, struct state_reader *rd)
 
 const struct device_ops virtio_blk_device = {
 	.name = "block",
-	.summary = "a virtio-blk disk (vda, vdb, ... in the order given)",
+	.summary = "a virtio-blk disk: vda, vdb, ... in the order given",
 	.keys = blk_keys,
 	.config_size = sizeof(struct blk_config),
 	.max = VIRTIO_BLK_MAX_DISKS,
