@@ -26,7 +26,7 @@ printf 'not a kernel, just text\n' >"$TEST_TMP/kernel"
 
 "$VMM" --help >"$TEST_TMP/help" 2>&1
 check "--help exits 0" [ $? -eq 0 ]
-for o in --memory --vcpu --kernel --block --help --version size_mib= num= path= cmdline= kernel_load_addr= initrd= read_only= id=; do
+for o in --memory --vcpu --kernel --block --rng --help --version size_mib= num= path= cmdline= kernel_load_addr= initrd= read_only= id= source=; do
 	expect_grep "--help mentions $o" "$TEST_TMP/help" "$o"
 done
 "$VMM" --version >"$TEST_TMP/version" 2>&1

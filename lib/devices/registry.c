@@ -11,6 +11,7 @@
 	X(serial_device) \
 	X(i8042_device) \
 	X(virtio_blk_device) \
+	X(virtio_rng_device) \
 	/* a line per device type, above this one */
 
 #define DECLARE(ops) extern const struct device_ops ops;

@@ -27,11 +27,12 @@ GUEST_IMAGES = \
 	tests/guests/smp.bzimage \
 	tests/guests/serial.elf \
 	tests/guests/crash.elf \
-	tests/guests/blk.elf
+	tests/guests/blk.elf \
+	tests/guests/rng.elf
 
 GUEST_OBJS = $(GUEST_COMMON_OBJS) tests/guests/bzsetup.o tests/guests/boot.o \
 	tests/guests/smp.o tests/guests/trampoline.o tests/guests/serial.o \
-	tests/guests/crash.o tests/guests/blk.o
+	tests/guests/crash.o tests/guests/blk.o tests/guests/rng.o
 
 check_SCRIPTS += $(GUEST_IMAGES)
 CLEANFILES += $(GUEST_IMAGES) $(GUEST_OBJS)
@@ -49,6 +50,7 @@ GUEST_SRCS = \
 	tests/guests/serial.c \
 	tests/guests/crash.c \
 	tests/guests/blk.c \
+	tests/guests/rng.c \
 	tests/guests/guest.ld \
 	tests/guests/bzimage.ld \
 	tests/guests/sections.ld \
@@ -60,7 +62,8 @@ GUEST_TESTS = \
 	tests/guest-serial.sh \
 	tests/guest-crash.sh \
 	tests/guest-blk.sh \
-	tests/guest-blk-durability.sh
+	tests/guest-blk-durability.sh \
+	tests/guest-rng.sh
 
 TESTS += $(GUEST_TESTS)
 EXTRA_DIST += $(GUEST_SRCS) $(GUEST_TESTS)
@@ -102,6 +105,9 @@ tests/guests/crash.o: $(srcdir)/tests/guests/crash.c $(GUEST_HDRS)
 tests/guests/blk.o: $(srcdir)/tests/guests/blk.c $(GUEST_HDRS)
 	$(AM_V_CC)$(MKDIR_P) tests/guests && \
 	$(GUEST_COMPILE) -c -o $@ $(srcdir)/tests/guests/blk.c
+tests/guests/rng.o: $(srcdir)/tests/guests/rng.c $(GUEST_HDRS)
+	$(AM_V_CC)$(MKDIR_P) tests/guests && \
+	$(GUEST_COMPILE) -c -o $@ $(srcdir)/tests/guests/rng.c
 
 # Images: each guest as an ELF, boot and smp also as a bzImage.
 tests/guests/boot.elf: $(GUEST_COMMON_OBJS) tests/guests/boot.o $(GUEST_LDS)
@@ -128,6 +134,9 @@ tests/guests/crash.elf: $(GUEST_COMMON_OBJS) tests/guests/crash.o $(GUEST_LDS)
 tests/guests/blk.elf: $(GUEST_COMMON_OBJS) tests/guests/blk.o $(GUEST_LDS)
 	$(AM_V_CCLD)$(GUEST_CC) $(GUEST_COPTS) $(GUEST_LDOPTS) \
 		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) tests/guests/blk.o
+tests/guests/rng.elf: $(GUEST_COMMON_OBJS) tests/guests/rng.o $(GUEST_LDS)
+	$(AM_V_CCLD)$(GUEST_CC) $(GUEST_COPTS) $(GUEST_LDOPTS) \
+		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) tests/guests/rng.o
 
 # "make guests": just the images.
 guests: $(GUEST_IMAGES)

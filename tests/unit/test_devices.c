@@ -2,13 +2,15 @@
 /*
  * The device model: the registry, and every device's state through its
  * save() into a fresh device's restore() -- the UART, the i8042, and the
- * virtio-mmio transport with two queues in use -- compared field by field
- * and by saving it again; newer versions and truncated records refused
- * with the device unchanged.
+ * virtio-mmio transport with two queues in use, virtio-rng -- compared
+ * field by field and by saving it again; newer versions and truncated
+ * records refused with the device unchanged. And virtio-rng's requests.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
@@ -388,6 +390,189 @@ START_TEST(test_transport_round_trip)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* virtio-rng, the device "rng". */
+
+/* One chain of @n buffers of @len bytes at @gpa.., writable unless
+ * @readable, made available on queue 0 and notified.
+ * Returns: the used length. */
+static uint32_t rng_request(struct test_env *te, struct virtio_mmio *t, unsigned int n,
+			    uint32_t len, uint64_t gpa, bool readable)
+{
+	struct vring_desc *desc = guest_mem_ptr(&te->mem, Q_GPA(0, 0), 16 * 16);
+	struct vring_avail *avail = guest_mem_ptr(&te->mem, Q_GPA(0, 1), 6 + 2 * 16);
+	struct vring_used *used = guest_mem_ptr(&te->mem, Q_GPA(0, 2), 6 + 8 * 16);
+	uint16_t i = avail->idx;
+
+	for (unsigned int k = 0; k < n; k++)
+		desc[k] = (struct vring_desc){
+			.addr = gpa + k * (uint64_t)len, .len = len, .next = (uint16_t)(k + 1),
+			.flags = (uint16_t)((readable && k == 0 ? 0 : VRING_DESC_F_WRITE) |
+					    (k + 1 < n ? VRING_DESC_F_NEXT : 0)),
+		};
+	avail->ring[i % 16] = 0;
+	__atomic_store_n(&avail->idx, (uint16_t)(i + 1), __ATOMIC_RELEASE);
+	drv_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used->idx, (uint16_t)(i + 1));
+	return used->ring[i % 16].len;
+}
+
+static struct virtio_mmio *rng_start(struct test_env *te, const char *config, void **dev)
+{
+	struct virtio_mmio *t;
+
+	ck_assert_int_eq(test_device_create(te, "rng", config, &test_virtio_res, dev), 0);
+	t = *dev;
+	ck_assert_uint_eq(drv_rd(t, VIRTIO_MMIO_DEVICE_ID), 4);
+	ck_assert(drv_negotiate(t, 1ull << VIRTIO_F_VERSION_1));
+	drv_setup_queue(t, 0, 16, Q_GPA(0, 0), Q_GPA(0, 1), Q_GPA(0, 2));
+	drv_driver_ok(t);
+	return t;
+}
+
+static void rng_stop(void *dev)
+{
+	device_type_find("rng")->destroy(dev);
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	while (n && !*p)
+		p++, n--;
+	return n == 0;
+}
+
+START_TEST(test_rng_requests)
+{
+	uint8_t *buf = calloc(1, MEM_SIZE);
+	uint8_t *data = buf + 0x8000;
+	struct test_env te;
+	struct virtio_mmio *t;
+	void *dev;
+
+	test_env_init(&te, buf, MEM_GPA, MEM_SIZE);
+	t = rng_start(&te, NULL, &dev);
+	ck_assert_ptr_nonnull(strstr(te.cmdline, "virtio_mmio.device=4K@0xd0000000:5"));
+	/* Two reads: full, not zero, not equal. */
+	ck_assert_uint_eq(rng_request(&te, t, 1, 4096, MEM_GPA + 0x8000, false), 4096);
+	ck_assert_uint_eq(rng_request(&te, t, 1, 1024, MEM_GPA + 0x9000, false), 1024);
+	ck_assert(!all_zero(data, 4096));
+	ck_assert(memcmp(data, data + 0x1000, 1024));
+	ck_assert_uint_ge(te.irq_edges[VIRTIO_IRQ_BASE], 1);
+	/* Scattered: every buffer filled. */
+	memset(data, 0, 0x6000);
+	ck_assert_uint_eq(rng_request(&te, t, 3, 1000, MEM_GPA + 0x8000, false), 3000);
+	for (int k = 0; k < 3; k++)
+		ck_assert(!all_zero(data + 1000 * k, 1000));
+	/* A readable buffer breaks the spec: nothing written, length 0. */
+	memset(data, 0, 0x6000);
+	ck_assert_uint_eq(rng_request(&te, t, 2, 512, MEM_GPA + 0x8000, true), 0);
+	ck_assert(all_zero(data, 1024));
+	ck_assert_ptr_nonnull(strstr(te.log, "device-readable"));
+	/* And the device goes on. */
+	ck_assert_uint_eq(rng_request(&te, t, 1, 16, MEM_GPA + 0x8000, false), 16);
+	rng_stop(dev);
+	test_env_release(&te);
+	free(buf);
+}
+END_TEST
+
+/* More than a request may have: the first 64 KiB, nothing beyond. */
+START_TEST(test_rng_request_limit)
+{
+	uint8_t *buf = calloc(1, 0x40000);
+	struct test_env te;
+	struct virtio_mmio *t;
+	void *dev;
+
+	test_env_init(&te, buf, MEM_GPA, 0x40000);
+	t = rng_start(&te, NULL, &dev);
+	ck_assert_uint_eq(rng_request(&te, t, 1, 0x20000, MEM_GPA + 0x10000, false), 0x10000);
+	ck_assert(!all_zero(buf + 0x10000 + 0xff00, 0x100));
+	ck_assert(all_zero(buf + 0x20000, 0x10000));
+	ck_assert_uint_eq(rng_request(&te, t, 2, 0x9000, MEM_GPA + 0x10000, false), 0x10000);
+	rng_stop(dev);
+	test_env_release(&te);
+	free(buf);
+}
+END_TEST
+
+/* source=FILE: the file's bytes in order; at its end, what is left. */
+START_TEST(test_rng_source)
+{
+	uint8_t *buf = calloc(1, MEM_SIZE);
+	char path[] = "/tmp/vmm-unit-rng-XXXXXX", config[64];
+	uint8_t seed[5000];
+	struct test_env te;
+	struct virtio_mmio *t;
+	void *dev;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	for (size_t i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)(i * 7 + 3);
+	ck_assert_int_eq(write(fd, seed, sizeof(seed)), (int)sizeof(seed));
+	close(fd);
+	test_env_init(&te, buf, MEM_GPA, MEM_SIZE);
+	snprintf(config, sizeof(config), "source=%s", path);
+	t = rng_start(&te, config, &dev);
+	ck_assert_uint_eq(rng_request(&te, t, 1, 4096, MEM_GPA + 0x8000, false), 4096);
+	ck_assert_mem_eq(buf + 0x8000, seed, 4096);
+	ck_assert_uint_eq(rng_request(&te, t, 2, 600, MEM_GPA + 0x8000, false), 904);
+	ck_assert_mem_eq(buf + 0x8000, seed + 4096, 904);
+	ck_assert_ptr_nonnull(strstr(te.log, "no more bytes"));
+	ck_assert_uint_eq(rng_request(&te, t, 1, 64, MEM_GPA + 0x8000, false), 0);
+	rng_stop(dev);
+
+	/* A source that is not there, or a directory. */
+	snprintf(config, sizeof(config), "source=%s.none", path);
+	te.log[0] = 0;
+	ck_assert_int_eq(test_device_create(&te, "rng", config, &test_virtio_res, &dev), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(te.log, path));
+	ck_assert_int_eq(test_device_create(&te, "rng", "source=/tmp", &test_virtio_res, &dev), -EISDIR);
+	ck_assert_int_eq(test_device_create(&te, "rng", "source=", &test_virtio_res, &dev), -EINVAL);
+	unlink(path);
+	test_env_release(&te);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_rng_round_trip)
+{
+	uint8_t *buf = calloc(1, MEM_SIZE);
+	struct test_env a, b;
+	struct virtio_mmio *t1, *t2;
+	struct state_writer w;
+	void *d1, *d2;
+
+	test_env_init(&a, buf, MEM_GPA, MEM_SIZE);
+	test_env_init(&b, buf, MEM_GPA, MEM_SIZE);
+	t1 = rng_start(&a, NULL, &d1);
+	for (int i = 0; i < 5; i++)
+		rng_request(&a, t1, 1, 64, MEM_GPA + 0x8000, false);
+	save("rng", d1, &w);
+
+	ck_assert_int_eq(test_device_create(&b, "rng", NULL, &test_virtio_res, &d2), 0);
+	t2 = d2;
+	ck_assert_int_eq(restore("rng", d2, w.buf, w.len), 0);
+	expect_same_state(t1, t2);
+	expect_saves_as("rng", d2, &w);
+	ck_assert_uint_eq(rng_request(&b, t2, 1, 64, MEM_GPA + 0x8000, false), 64);
+	ck_assert_uint_eq(t2->queues[0].vq.s.used_idx, 6);
+	expect_refusals("rng", d2, &w, sizeof("virtio-mmio"));
+	device_type_find("rng")->reset(d2);
+	ck_assert_uint_eq(drv_rd(t2, VIRTIO_MMIO_STATUS), 0);
+	ck_assert(!t2->queues[0].vq.s.ready);
+
+	state_writer_release(&w);
+	rng_stop(d1);
+	rng_stop(d2);
+	test_env_release(&a);
+	test_env_release(&b);
+	free(buf);
+}
+END_TEST
+
 Suite *devices_suite(void)
 {
 	Suite *s = suite_create("devices");
@@ -397,6 +582,10 @@ Suite *devices_suite(void)
 	tcase_add_test(tc, test_uart_round_trip);
 	tcase_add_test(tc, test_i8042_round_trip);
 	tcase_add_test(tc, test_transport_round_trip);
+	tcase_add_test(tc, test_rng_requests);
+	tcase_add_test(tc, test_rng_request_limit);
+	tcase_add_test(tc, test_rng_source);
+	tcase_add_test(tc, test_rng_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }
