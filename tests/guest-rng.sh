@@ -97,9 +97,12 @@ two_devices() {
 		not_ok "$desc: two virtio_mmio.device= entries (got $n)" "$out"
 	fi
 	expect_egrep "$desc: rng in slot $slot" "$out" "^RNG FOUND $slot "
+	# root= for the disk comes after every device's own parameter.
+	expect_egrep "$desc: root= after both devices" "$out" \
+		'^INFO cmdline: .*virtio_mmio\.device=[^ ]+ virtio_mmio\.device=[^ ]+ root=/dev/vda rw$'
 }
 
-plan 25
+plan 27
 
 # 1. The default source, getrandom(); then with EVENT_IDX negotiated.
 rng_run "getrandom" "$TEST_TMP/out1" rng-reset-recovery --rng --kernel "path=$ELF"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Event manager: an epoll loop run by the thread that calls vmm_run().
+ * Event manager: an epoll loop, run by the VM's event thread (a thread of
+ * role THREAD_EVENT) while vmm_run() runs.
  * Devices register file descriptors (stdin, eventfds, TAP, ...) with a
  * callback; the loop dispatches them until event_loop_stop().
  */

@@ -50,6 +50,7 @@ struct vmm {
 	uint32_t irqs_used;             /* bit per IOAPIC pin */
 
 	struct cmdline cmdline;         /* the user's, then the devices' */
+	struct cmdline defaults;        /* after them: what devices default */
 	uint64_t entry;                 /* the kernel's 64-bit entry point */
 
 	/* Stop state, written once by the first stopper. */

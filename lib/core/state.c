@@ -179,8 +179,9 @@ int state_open(struct state_reader *r, const char *name, uint16_t max_version,
 	len = state_get_u32(r);
 	if (r->err)
 		return r->err;
-	if (*version > max_version) {
-		r->err = -EPROTONOSUPPORT;
+	if (*version == 0 || *version > max_version) {
+		/* Versions count from 1: 0 was never written. */
+		r->err = *version ? -EPROTONOSUPPORT : -EBADMSG;
 		return r->err;
 	}
 	if (len > r->end - r->pos || r->depth == STATE_DEPTH) {

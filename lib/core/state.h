@@ -8,9 +8,9 @@
  *             u16 version, u32 payload length, payload
  *   payload = fields and nested records
  *
- * A writer grows a buffer in memory; a reader walks one. A record is
- * refused when it has another name (-EBADMSG), a version newer than the
- * reader knows (-EPROTONOSUPPORT), or runs past the end of what contains
+ * A writer grows a buffer in memory; a reader walks one. Versions count
+ * from 1. A record is refused when it has another name or version 0
+ * (-EBADMSG), a version newer than the reader knows (-EPROTONOSUPPORT), or runs past the end of what contains
  * it, or is not read exactly to its end (-EBADMSG). The first error
  * sticks: every later call does nothing (reads return 0) and
  * state_*_error() returns it, so that a save or a restore checks once,

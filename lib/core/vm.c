@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The VM: create (KVM -> memory -> events -> vCPUs -> devices -> kernel),
- * run, stop, destroy; and the services its devices get through their
- * environment.
+ * The VM: create (its own objects and event loop, then KVM -> memory ->
+ * vCPUs -> devices -> kernel), run (an event thread and a thread per vCPU
+ * while the caller waits, and takes signals when asked to), destroy; and
+ * the services its devices get through their environment.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 #include <unistd.h>
@@ -49,9 +51,14 @@ static int svc_cmdline_append(void *vm, const char *param)
 	return cmdline_append(&((struct vmm *)vm)->cmdline, param);
 }
 
-static bool svc_cmdline_has(void *vm, const char *name)
+static int svc_cmdline_default(void *p, const char *name, const char *param)
 {
-	return cmdline_has_param(((struct vmm *)vm)->cmdline.buf, name);
+	struct vmm *vm = p;
+
+	if (cmdline_has_param(vm->cfg->vm.cmdline, name) ||
+	    cmdline_has_param(vm->defaults.buf, name))
+		return 0;
+	return cmdline_append(&vm->defaults, param);
 }
 
 static void svc_log(void *vm, int prio, const char *fmt, va_list ap)
@@ -79,7 +86,7 @@ static const struct device_env_ops env_ops = {
 	.irqfd = svc_irqfd,
 	.ioeventfd = svc_ioeventfd,
 	.cmdline_append = svc_cmdline_append,
-	.cmdline_has = svc_cmdline_has,
+	.cmdline_default = svc_cmdline_default,
 	.log = svc_log,
 	.request_reset = svc_request_reset,
 	.stopping = svc_stopping,
@@ -102,6 +109,8 @@ int vm_new(const struct vmm_config *cfg, struct vmm **out)
 	bus_init(&vm->pio_bus, "pio");
 	bus_init(&vm->mmio_bus, "mmio");
 	ret = config_dup(cfg, &vm->cfg);
+	if (!ret)
+		ret = event_loop_init(&vm->events);
 	if (ret) {
 		vmm_destroy(vm);
 		*out = NULL;
@@ -130,6 +139,8 @@ static int add_devices(struct vmm *vm)
 			ret = vm_device_add(vm, *t, NULL, NULL);
 	for (unsigned int i = 0; !ret && i < vm->cfg->ndevices; i++)
 		ret = vm_device_add(vm, vm->cfg->devices[i].type, vm->cfg->devices[i].rec, NULL);
+	if (!ret && vm->defaults.len)
+		ret = cmdline_append(&vm->cmdline, vm->defaults.buf);
 	return ret;
 }
 
@@ -171,9 +182,9 @@ static int build(struct vmm *vm)
 		       (unsigned long long)s->memory_mib, strerror(-ret));
 		return ret;
 	}
-	if ((ret = kvm_register_memory(vm)) || (ret = event_loop_init(&vm->events)) ||
-	    (ret = vcpu_create_all(vm)) || (ret = add_devices(vm)) ||
-	    (ret = load_kernel(vm)) || (ret = vcpu_setup_boot(vm, vm->entry)))
+	if ((ret = kvm_register_memory(vm)) || (ret = vcpu_create_all(vm)) ||
+	    (ret = add_devices(vm)) || (ret = load_kernel(vm)) ||
+	    (ret = vcpu_setup_boot(vm, vm->entry)))
 		return ret;
 	vm_info(vm, "VM ready: %llu MiB, %u vCPUs, cmdline \"%s\"",
 		(unsigned long long)s->memory_mib, s->vcpus, cmdline_text(&vm->cmdline));
@@ -200,13 +211,12 @@ VMM_EXPORT int vmm_create(const struct vmm_config *cfg, struct vmm **out)
 /* ------------------------------------------------------------------ */
 /* Run. */
 
-static void on_signal(void *opaque, int fd, uint32_t events)
+/* A SIGINT or SIGTERM read from the signalfd stops the VM. */
+static void take_signal(struct vmm *vm)
 {
-	struct vmm *vm = opaque;
 	struct signalfd_siginfo si;
 
-	(void)events;
-	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+	if (read(vm->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		struct vmm_exit_info info = {
 			.reason = VMM_STOP_REQUESTED, .vcpu = -1, .signal = (int)si.ssi_signo,
 		};
@@ -222,13 +232,22 @@ static void stop_on_error(struct vmm *vm, int error)
 	vm_request_stop(vm, &info);
 }
 
-static void *event_thread(void *arg)
+struct event_thread_arg {
+	struct vmm *vm;
+	int done_fd;                    /* written when the loop has stopped */
+};
+
+static void *event_thread(void *p)
 {
-	struct vmm *vm = arg;
-	int ret = event_loop_run(&vm->events);
+	const struct event_thread_arg *a = p;
+	uint64_t one = 1;
+	int ret = event_loop_run(&a->vm->events);
 
 	if (ret)
-		stop_on_error(vm, ret);
+		stop_on_error(a->vm, ret);
+	if (write(a->done_fd, &one, sizeof(one)) < 0) {
+		/* An eventfd write of 1 cannot fail; nothing to do. */
+	}
 	return NULL;
 }
 
@@ -258,7 +277,7 @@ static int signals_take(struct vmm *vm, struct run_signals *rs)
 		raw.c_oflag |= OPOST;   /* keep \n -> \r\n for the host terminal */
 		rs->restore_tio = tcsetattr(in, TCSANOW, &raw) == 0;
 	}
-	return event_loop_add(&vm->events, vm->sig_fd, EPOLLIN, on_signal, vm);
+	return 0;
 }
 
 static void signals_release(struct vmm *vm, struct run_signals *rs)
@@ -268,34 +287,58 @@ static void signals_release(struct vmm *vm, struct run_signals *rs)
 	if (rs->restore_tio)
 		tcsetattr(vm->cfg->vm.console_in, TCSANOW, &rs->saved_tio);
 	if (vm->sig_fd >= 0) {
-		/* A second SIGTERM for the same stop (a supervisor signals
-		 * the process, then its process group) is this stop's too: it
-		 * must not kill the process once the mask is restored. */
-		while (read(vm->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		/* A signal stopped the VM: a second one for the same stop (a
+		 * supervisor signals the process, then its process group) is
+		 * this stop's too, and must not kill the process once the mask
+		 * is restored. Any other stop leaves pending signals alone. */
+		while (vm->exit.signal && read(vm->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			;
-		event_loop_del(&vm->events, vm->sig_fd);
 		close(vm->sig_fd);
 		vm->sig_fd = -1;
 	}
 	pthread_sigmask(SIG_SETMASK, &rs->old_mask, NULL);
 }
 
+/* The calling thread waits for the event loop to stop, and meanwhile reads
+ * the signals it took, sent to the process or to this very thread. */
+static void wait_for_stop(struct vmm *vm, int done_fd)
+{
+	struct pollfd p[2] = { { .fd = done_fd, .events = POLLIN },
+			       { .fd = vm->sig_fd, .events = POLLIN } };
+
+	while (!(p[0].revents & POLLIN)) {
+		if (poll(p, vm->sig_fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			stop_on_error(vm, -errno);
+			return;
+		}
+		if (p[1].revents & POLLIN)
+			take_signal(vm);
+	}
+}
+
 /* Event thread and vCPUs, until the event loop stops. */
 static void run_threads(struct vmm *vm)
 {
 	struct vmm_exit_info requested = { .reason = VMM_STOP_REQUESTED, .vcpu = -1 };
+	struct event_thread_arg arg = { vm, eventfd(0, EFD_CLOEXEC) };
 	pthread_t events;
-	int ret = thread_create(THREAD_EVENT, "vmm-events", event_thread, vm, &events);
+	int ret = arg.done_fd < 0 ? -errno :
+		  thread_create(THREAD_EVENT, "vmm-events", event_thread, &arg, &events);
 
 	if (ret) {
 		vm_err(vm, "cannot start the event thread: %s", strerror(-ret));
 		stop_on_error(vm, ret);
-		return;
+	} else {
+		ret = vcpu_start_all(vm);
+		if (ret)
+			stop_on_error(vm, ret);
+		wait_for_stop(vm, arg.done_fd);
+		pthread_join(events, NULL);
 	}
-	ret = vcpu_start_all(vm);
-	if (ret)
-		stop_on_error(vm, ret);
-	pthread_join(events, NULL);
+	if (arg.done_fd >= 0)
+		close(arg.done_fd);
 	/* Stopped by vmm_stop(): record it unless something else did. */
 	vm_request_stop(vm, &requested);
 	vcpu_stop_all(vm);
@@ -357,6 +400,7 @@ VMM_EXPORT void vmm_destroy(struct vmm *vm)
 	kvm_close(vm);
 	guest_mem_release(&vm->mem);
 	cmdline_release(&vm->cmdline);
+	cmdline_release(&vm->defaults);
 	vmm_config_free(vm->cfg);
 	pthread_mutex_destroy(&vm->stop_lock);
 	free(vm);

@@ -5,9 +5,9 @@
 
 #include "vmmcore/vmm.h"
 
-/* A VM with a copy of @cfg, its buses and the device environment, and
- * nothing of KVM yet (unit tests stop here and add fake memory).
- * Returns: 0 or -ENOMEM. */
+/* A VM with a copy of @cfg, its buses, its event loop and the device
+ * environment, and nothing of KVM yet (unit tests stop here and add fake
+ * memory). Returns: 0 or a negative errno. */
 int vm_new(const struct vmm_config *cfg, struct vmm **out);
 
 #endif

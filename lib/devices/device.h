@@ -51,7 +51,9 @@ struct device_env_ops {
 	int (*ioeventfd)(void *vm, int fd, uint64_t addr, uint32_t len, bool datamatch,
 			 uint64_t data, bool assign);
 	int (*cmdline_append)(void *vm, const char *param);
-	bool (*cmdline_has)(void *vm, const char *name);
+	/* @param ("root=/dev/vda rw") goes after every device's parameters,
+	 * unless the user's command line or an earlier default has @name. */
+	int (*cmdline_default)(void *vm, const char *name, const char *param);
 	void (*log)(void *vm, int prio, const char *fmt, va_list ap);
 	void (*request_reset)(void *vm);        /* the guest reset the machine */
 	bool (*stopping)(void *vm);             /* the VM is being stopped */
@@ -108,9 +110,11 @@ static inline int env_cmdline_append(const struct device_env *env, const char *p
 	       env->ops->cmdline_append(env->vm, param) : -ENOSYS;
 }
 
-static inline bool env_cmdline_has(const struct device_env *env, const char *name)
+static inline int env_cmdline_default(const struct device_env *env, const char *name,
+				      const char *param)
 {
-	return env->ops && env->ops->cmdline_has && env->ops->cmdline_has(env->vm, name);
+	return env->ops && env->ops->cmdline_default ?
+	       env->ops->cmdline_default(env->vm, name, param) : -ENOSYS;
 }
 
 static inline void env_request_reset(const struct device_env *env)

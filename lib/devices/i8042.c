@@ -321,6 +321,8 @@ static int vm_i8042_restore(void *dev, struct state_reader *rd)
 
 	if (ret)
 		return ret;
+	/* No pulse for bytes still queued: the edge that announced them is
+	 * the irqchip's state, restored with the irqchip. */
 	pthread_mutex_lock(&d->kbd.lock);
 	d->kbd.r = r;
 	pthread_mutex_unlock(&d->kbd.lock);

@@ -55,7 +55,8 @@
 #endif
 
 #define HDR_SIZE 16u
-#define BLK_BATCH (4 * VIRTIO_BLK_QUEUE_SIZE)   /* requests per event */
+#define BLK_BATCH (4 * VIRTIO_BLK_QUEUE_SIZE)   /* requests per notification */
+#define BLK_BUDGET (64ull << 20)                /* bytes per notification */
 #define RANGE_SIZE 16u
 
 /* The configuration record of a "block" device. */
@@ -369,33 +370,17 @@ done:
 	return used;
 }
 
+static uint32_t blk_handle(struct virtio_mmio *t, struct virtq_chain *chain)
+{
+	return handle_request(t->opaque, chain);
+}
+
 static void blk_queue_notify(struct virtio_mmio *t, unsigned int index)
 {
+	static const struct virtio_mmio_budget budget = { BLK_BATCH, BLK_BUDGET };
 	struct virtio_blk *b = t->opaque;
-	struct virtq *q = virtio_mmio_queue(t, index);
-	int r;
 
-	if (!q)
-		return;
-	for (unsigned int n = 0;; n++) {
-		/* Let the event loop serve others when the guest keeps us busy. */
-		if (n == BLK_BATCH && virtio_mmio_defer(t, index))
-			break;
-		r = virtq_pop(q, &b->chain);
-		if (r == 0)
-			break;
-		if (r == -EPROTO) {
-			virtio_mmio_needs_reset(t, "malformed available ring");
-			break;
-		}
-		if (r < 0) {
-			virtio_mmio_guest_error(t, "malformed descriptor chain dropped: %s",
-						strerror(-r));
-			continue;
-		}
-		virtq_push(q, b->chain.head, handle_request(b, &b->chain));
-	}
-	virtio_mmio_queue_done(t, q);
+	virtio_mmio_serve(t, index, &b->chain, blk_handle, &budget);
 }
 
 static const struct virtio_mmio_ops blk_ops = {
@@ -560,8 +545,9 @@ static int blk_create(const struct device_env *env, const struct device_resource
 	if (!r)
 		r = virtio_mmio_attach(&b->t, res);
 	/* The first disk is the root file system unless the user chose. */
-	if (!r && !env_cmdline_has(env, "root"))
-		r = env_cmdline_append(env, b->read_only ? "root=/dev/vda ro" : "root=/dev/vda rw");
+	if (!r)
+		r = env_cmdline_default(env, "root", b->read_only ? "root=/dev/vda ro" :
+								  "root=/dev/vda rw");
 	if (r < 0) {
 		blk_destroy(b);
 		return r;
@@ -583,8 +569,27 @@ static void blk_reset(void *dev)
 
 #define BLK_STATE_VERSION 1
 
-/* The guest-visible part beyond the transport: the config space (little
- * endian, as the virtio spec lays it out) and the serial number. */
+/* What the device shows the guest beyond its transport: the config
+ * space, field by field (the kernel header's struct grows with new
+ * features, the record must not), read_only and the serial number. */
+static void blk_shown_save(const struct virtio_blk *b, struct state_writer *w)
+{
+	const struct virtio_blk_config *c = &b->config;
+
+	state_put_u64(w, c->capacity);
+	state_put_u32(w, c->size_max);
+	state_put_u32(w, c->seg_max);
+	state_put_u32(w, c->blk_size);
+	state_put_u32(w, c->max_discard_sectors);
+	state_put_u32(w, c->max_discard_seg);
+	state_put_u32(w, c->discard_sector_alignment);
+	state_put_u32(w, c->max_write_zeroes_sectors);
+	state_put_u32(w, c->max_write_zeroes_seg);
+	state_put_u8(w, c->write_zeroes_may_unmap);
+	state_put_bool(w, b->read_only);
+	state_put_bytes(w, b->id, sizeof(b->id));
+}
+
 static int blk_save(void *dev, struct state_writer *w)
 {
 	struct virtio_blk *b = dev;
@@ -593,8 +598,7 @@ static int blk_save(void *dev, struct state_writer *w)
 	virtio_mmio_lock(&b->t);
 	virtio_mmio_save(&b->t, w);
 	state_begin(w, "virtio-blk", BLK_STATE_VERSION);
-	state_put_bytes(w, &b->config, sizeof(b->config));
-	state_put_bytes(w, b->id, sizeof(b->id));
+	blk_shown_save(b, w);
 	state_end(w);
 	r = state_writer_error(w);
 	virtio_mmio_unlock(&b->t);
@@ -603,25 +607,37 @@ static int blk_save(void *dev, struct state_writer *w)
 
 /* The device is rebuilt from its configuration: what it shows the guest
  * must be what was saved, or the image or the options changed. */
+static void blk_check_shown(struct virtio_blk *b, struct state_reader *rd)
+{
+	struct state_writer now;
+	uint8_t saved[64];
+
+	state_writer_init(&now);
+	blk_shown_save(b, &now);
+	if (state_writer_error(&now) || now.len > sizeof(saved)) {
+		state_reject(rd);
+	} else {
+		state_get_bytes(rd, saved, now.len);
+		if (!state_reader_error(rd) && memcmp(saved, now.buf, now.len)) {
+			env_err(b->env, "%s: the disk differs from the saved one (size, id or read_only)",
+				b->name);
+			state_reject(rd);
+		}
+	}
+	state_writer_release(&now);
+}
+
 static int blk_restore(void *dev, struct state_reader *rd)
 {
 	struct virtio_blk *b = dev;
 	struct virtio_mmio_saved ts;
-	struct virtio_blk_config config;
-	uint8_t id[VIRTIO_BLK_ID_BYTES];
 	uint16_t version;
 	int r;
 
 	if (virtio_mmio_load(&b->t, rd, &ts) ||
 	    state_open(rd, "virtio-blk", BLK_STATE_VERSION, &version))
 		return state_reader_error(rd);
-	state_get_bytes(rd, &config, sizeof(config));
-	state_get_bytes(rd, id, sizeof(id));
-	if (memcmp(&config, &b->config, sizeof(config)) || memcmp(id, b->id, sizeof(id))) {
-		env_err(b->env, "%s: the disk differs from the saved one (size, id or read_only)",
-			b->name);
-		state_reject(rd);
-	}
+	blk_check_shown(b, rd);
 	if (state_close(rd))
 		return state_reader_error(rd);
 	virtio_mmio_lock(&b->t);

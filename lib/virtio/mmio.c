@@ -136,6 +136,41 @@ bool virtio_mmio_defer(struct virtio_mmio *t, unsigned int index)
 	return write(t->queues[index].notify_fd, &one, sizeof(one)) == sizeof(one);
 }
 
+void virtio_mmio_serve(struct virtio_mmio *t, unsigned int index, struct virtq_chain *chain,
+		       uint32_t (*handle)(struct virtio_mmio *t, struct virtq_chain *chain),
+		       const struct virtio_mmio_budget *budget)
+{
+	struct virtq *q = virtio_mmio_queue(t, index);
+	uint64_t bytes = 0;
+
+	if (!q)
+		return;
+	for (unsigned int n = 0;; n++) {
+		uint32_t used;
+		int r;
+
+		/* Let the event loop serve others when the guest keeps us busy. */
+		if ((n >= budget->chains || bytes >= budget->bytes) && virtio_mmio_defer(t, index))
+			break;
+		r = virtq_pop(q, chain);
+		if (r == 0)
+			break;
+		if (r == -EPROTO) {
+			virtio_mmio_needs_reset(t, "malformed available ring");
+			break;
+		}
+		if (r < 0) {
+			virtio_mmio_guest_error(t, "malformed descriptor chain dropped: %s",
+						strerror(-r));
+			continue;
+		}
+		used = handle(t, chain);
+		virtq_push(q, chain->head, used);
+		bytes += chain->readable_len + used;
+	}
+	virtio_mmio_queue_done(t, q);
+}
+
 static void reset_queue_regs(struct virtio_mmio *t, struct virtio_mmio_queue *mq)
 {
 	mq->r.num = t->queue_size_max;
@@ -459,15 +494,12 @@ static int attach_queue(struct virtio_mmio *t, struct virtio_mmio_queue *mq)
 	}
 	mq->notify_fd = fd;
 	r = env_ioeventfd(t->env, fd, notify_addr(t), 4, true, mq->index, true);
-	if (r < 0) {
-		/* QueueNotify then traps to virtio_mmio_access(): slower, works. */
+	if (r < 0)
+		/* QueueNotify then traps to virtio_mmio_access(): slower, works;
+		 * the eventfd still takes the work a long batch defers. */
 		env_dbg(t->env, "%s: no ioeventfd for queue %u (%s), using MMIO exits",
 			t->name, mq->index, strerror(-r));
-		close(fd);
-		mq->notify_fd = -1;
-		return 0;
-	}
-	mq->ioeventfd = true;
+	mq->ioeventfd = r == 0;
 	r = event_loop_add(t->env->events, fd, EPOLLIN, notify_event, mq);
 	if (r < 0) {
 		env_err(t->env, "%s: cannot watch the queue %u eventfd: %s",
@@ -665,6 +697,11 @@ int virtio_mmio_apply(struct virtio_mmio *t, const struct virtio_mmio_saved *s)
 	for (unsigned int i = 0; i < t->num_queues; i++) {
 		t->queues[i].r = s->q[i];
 		t->queues[i].vq = vq[i];
+		/* Buffers made available before the save (a batch deferred, a
+		 * notification suppressed by EVENT_IDX) may never be notified
+		 * again: look at them from the event loop. */
+		if (virtio_mmio_queue(t, i) && virtq_pending(&vq[i]))
+			virtio_mmio_defer(t, i);
 	}
 	return 0;
 }

@@ -11,11 +11,11 @@
  * struct virtio_mmio_ops when a queue is notified.
  *
  * virtio_mmio_attach() puts the device where the VM core placed it: its
- * MMIO window on the MMIO bus, an irqfd for its IRQ, an ioeventfd per
- * queue watched by the event loop, and a virtio_mmio.device= kernel
- * parameter. Where the environment has no irqfd (unit tests) the IRQ line
- * is pulsed instead; without ioeventfds QueueNotify traps to the register
- * file.
+ * MMIO window on the MMIO bus, an irqfd for its IRQ, an eventfd per queue
+ * watched by the event loop (and made an ioeventfd for QueueNotify), and
+ * a virtio_mmio.device= kernel parameter. Where the environment has no
+ * irqfd (unit tests) the IRQ line is pulsed instead; without ioeventfds
+ * QueueNotify traps to the register file.
  *
  * Locking: one mutex per device (t->lock) protects the transport and
  * device state. MMIO accesses come from vCPU threads, notifications from
@@ -174,9 +174,9 @@ int virtio_mmio_load(const struct virtio_mmio *t, struct state_reader *rd,
 		     struct virtio_mmio_saved *s);
 
 /* Lock held. Put @t in state @s: the queues' rings are mapped again from
- * guest memory. Returns: 0, or -EINVAL/-EFAULT (a ring outside guest
- * memory) with @t unchanged. Buffers the guest made available before the
- * save are served at the queue's next notification. */
+ * guest memory, and a queue with buffers available is notified from the
+ * event loop. Returns: 0, or -EINVAL/-EFAULT (a ring outside guest
+ * memory) with @t unchanged. */
 int virtio_mmio_apply(struct virtio_mmio *t, const struct virtio_mmio_saved *s);
 
 /* Lock held. The device is live and queue @index can be used: returns its
@@ -191,6 +191,21 @@ void virtio_mmio_queue_done(struct virtio_mmio *t, struct virtq *q);
  * yield after a long batch). Returns: false when the queue has no event
  * loop notifier; the caller then goes on itself. */
 bool virtio_mmio_defer(struct virtio_mmio *t, unsigned int index);
+
+/* What serving one notification may cost before the rest is deferred. */
+struct virtio_mmio_budget {
+	unsigned int chains;
+	uint64_t bytes;                 /* read from the guest or written to it */
+};
+
+/* Lock held. Serve queue @index: every available chain is validated into
+ * @chain and handed to @handle, which returns the used length; a
+ * malformed chain is dropped (logged once), a broken ring sets
+ * DEVICE_NEEDS_RESET. Past @budget the rest is left to the event loop.
+ * Ends with the used-buffer interrupt the driver asks for. */
+void virtio_mmio_serve(struct virtio_mmio *t, unsigned int index, struct virtq_chain *chain,
+		       uint32_t (*handle)(struct virtio_mmio *t, struct virtq_chain *chain),
+		       const struct virtio_mmio_budget *budget);
 
 /* Lock held. The driver broke the protocol: set DEVICE_NEEDS_RESET and
  * raise a configuration-change interrupt. @why is logged once. */

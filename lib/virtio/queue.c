@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Split virtqueues: see virtio_queue.h.
+ * Split virtqueues: see queue.h.
  *
  * Memory ordering: the driver fills descriptors and available ring entries,
  * then publishes them with a store to avail->idx (after a write barrier);

@@ -53,6 +53,7 @@ struct virtio_rng {
 	bool t_ready;                   /* the transport is initialised */
 	bool source_warned;             /* a short or failed read was logged */
 	struct virtq_chain chain;
+	uint8_t buf[RNG_REQUEST_MAX];
 };
 
 /* Up to @len random bytes into @buf. Returns: how many (0..len). */
@@ -78,57 +79,35 @@ static size_t rng_read(struct virtio_rng *r, uint8_t *buf, size_t len)
 	return done;
 }
 
-/* Fill the chain's buffers. Returns: the used length. */
-static uint32_t rng_fill(struct virtio_rng *r, const struct virtq_chain *c)
+/* Fill the chain's buffers: one read of the source, scattered (a chain of
+ * many small buffers costs one system call, not one each).
+ * Returns: the used length. */
+static uint32_t rng_fill(struct virtio_mmio *t, struct virtq_chain *c)
 {
-	uint32_t used = 0;
+	struct virtio_rng *r = t->opaque;
+	uint64_t want = c->writable_len < RNG_REQUEST_MAX ? c->writable_len : RNG_REQUEST_MAX;
+	size_t got, done = 0;
 
 	if (c->nreadable) {
-		virtio_mmio_guest_error(&r->t, "request with a device-readable buffer dropped");
+		virtio_mmio_guest_error(t, "request with a device-readable buffer dropped");
 		return 0;
 	}
-	for (unsigned int i = 0; i < c->nseg && used < RNG_REQUEST_MAX; i++) {
-		uint32_t want = c->seg[i].len < RNG_REQUEST_MAX - used ?
-				c->seg[i].len : RNG_REQUEST_MAX - used;
-		size_t got = rng_read(r, c->seg[i].hva, want);
+	got = rng_read(r, r->buf, (size_t)want);
+	for (unsigned int i = 0; i < c->nseg && done < got; i++) {
+		size_t n = c->seg[i].len < got - done ? c->seg[i].len : got - done;
 
-		used += (uint32_t)got;
-		if (got < want)
-			break;
+		memcpy(c->seg[i].hva, r->buf + done, n);
+		done += n;
 	}
-	return used;
+	return (uint32_t)got;
 }
 
 static void rng_queue_notify(struct virtio_mmio *t, unsigned int index)
 {
+	static const struct virtio_mmio_budget budget = { RNG_BATCH, RNG_BUDGET };
 	struct virtio_rng *r = t->opaque;
-	struct virtq *q = virtio_mmio_queue(t, index);
-	uint64_t given = 0;
-	int ret;
 
-	if (!q)
-		return;
-	for (unsigned int n = 0;; n++) {
-		/* Let the event loop serve others when the guest keeps us busy. */
-		if ((given >= RNG_BUDGET || n >= RNG_BATCH) && virtio_mmio_defer(t, index))
-			break;
-		ret = virtq_pop(q, &r->chain);
-		if (ret == 0)
-			break;
-		if (ret == -EPROTO) {
-			virtio_mmio_needs_reset(t, "malformed available ring");
-			break;
-		}
-		if (ret < 0) {
-			virtio_mmio_guest_error(t, "malformed descriptor chain dropped: %s",
-						strerror(-ret));
-			continue;
-		}
-		ret = (int)rng_fill(r, &r->chain);
-		virtq_push(q, r->chain.head, (uint32_t)ret);
-		given += (uint64_t)ret;
-	}
-	virtio_mmio_queue_done(t, q);
+	virtio_mmio_serve(t, index, &r->chain, rng_fill, &budget);
 }
 
 static const struct virtio_mmio_ops rng_ops = {

@@ -37,9 +37,11 @@ static int t_cmdline_append(void *p, const char *param)
 	return 0;
 }
 
-static bool t_cmdline_has(void *p, const char *name)
+/* No "after every device" here: a default goes at the end now. */
+static int t_cmdline_default(void *p, const char *name, const char *param)
 {
-	return cmdline_has_param(((struct test_env *)p)->cmdline, name);
+	return cmdline_has_param(((struct test_env *)p)->cmdline, name) ? 0 :
+	       t_cmdline_append(p, param);
 }
 
 static void t_log(void *p, int prio, const char *fmt, va_list ap)
@@ -69,7 +71,7 @@ static bool t_stopping(void *p)
 static const struct device_env_ops test_ops = {
 	.irq_line = t_irq_line,
 	.cmdline_append = t_cmdline_append,
-	.cmdline_has = t_cmdline_has,
+	.cmdline_default = t_cmdline_default,
 	.log = t_log,
 	.request_reset = t_request_reset,
 	.stopping = t_stopping,
@@ -81,17 +83,12 @@ void test_env_init(struct test_env *t, void *buf, uint64_t gpa, uint64_t size)
 	guest_mem_init_fake(&t->mem, gpa, buf, size);
 	bus_init(&t->pio, "pio");
 	bus_init(&t->mmio, "mmio");
-	t->loop.epfd = t->loop.stop_fd = -1;
+	ck_assert_int_eq(event_loop_init(&t->loop), 0);
 	t->log_priority = VMM_LOG_DEBUG;
 	t->env = (struct device_env){
 		.mem = &t->mem, .pio_bus = &t->pio, .mmio_bus = &t->mmio, .events = &t->loop,
 		.console_in = -1, .console_out = -1, .ops = &test_ops, .vm = t,
 	};
-}
-
-void test_env_init_loop(struct test_env *t)
-{
-	ck_assert_int_eq(event_loop_init(&t->loop), 0);
 }
 
 void test_env_release(struct test_env *t)

@@ -16,7 +16,7 @@ struct test_env {
 	struct device_env env;
 	struct guest_mem mem;
 	struct bus pio, mmio;
-	struct event_loop loop;         /* only with test_env_init_loop() */
+	struct event_loop loop;         /* nobody runs it unless the test does */
 	int irq_level[24];
 	unsigned int irq_edges[24];     /* rising edges per IOAPIC pin */
 	void (*irq_hook)(void *opaque, unsigned int irq, int level);
@@ -28,11 +28,8 @@ struct test_env {
 	bool stopping;
 };
 
-/* Guest memory @buf of @size bytes at @gpa; console fds -1; no loop. */
+/* Guest memory @buf of @size bytes at @gpa; console fds -1. */
 void test_env_init(struct test_env *t, void *buf, uint64_t gpa, uint64_t size);
-/* And an event loop (its epoll fd is real; nobody runs it unless the
- * test does). */
-void test_env_init_loop(struct test_env *t);
 void test_env_release(struct test_env *t);
 
 /* Create a device of @type from the key=value text @config (NULL: none)

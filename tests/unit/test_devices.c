@@ -7,6 +7,7 @@
  * records refused with the device unchanged. And virtio-rng's requests.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,11 +538,67 @@ START_TEST(test_rng_source)
 }
 END_TEST
 
+/* Run @t's event loop for a moment: what the device deferred to it. */
+static void *loop_main(void *p)
+{
+	event_loop_run(p);
+	return NULL;
+}
+
+static void run_loop(struct test_env *t)
+{
+	pthread_t th;
+	uint64_t v;
+
+	__atomic_store_n(&t->loop.stopping, 0, __ATOMIC_RELEASE);
+	while (read(t->loop.stop_fd, &v, sizeof(v)) > 0)
+		;
+	ck_assert_int_eq(pthread_create(&th, NULL, loop_main, &t->loop), 0);
+	usleep(100 * 1000);
+	event_loop_stop(&t->loop);
+	pthread_join(th, NULL);
+}
+
+/* Past its budget a notification leaves the rest to the event loop. */
+START_TEST(test_rng_budget)
+{
+	uint8_t *buf = calloc(1, 0x20000);
+	struct vring_desc *desc = (void *)(buf + 0x0000);
+	struct vring_avail *avail = (void *)(buf + 0x1000);
+	struct vring_used *used = (void *)(buf + 0x2000);
+	struct test_env te;
+	struct virtio_mmio *t;
+	void *dev;
+
+	test_env_init(&te, buf, MEM_GPA, 0x20000);
+	ck_assert_int_eq(test_device_create(&te, "rng", NULL, &test_virtio_res, &dev), 0);
+	t = dev;
+	ck_assert(drv_negotiate(t, 1ull << VIRTIO_F_VERSION_1));
+	drv_setup_queue(t, 0, 32, MEM_GPA, MEM_GPA + 0x1000, MEM_GPA + 0x2000);
+	drv_driver_ok(t);
+	/* 20 requests of 64 KiB (all on the same buffer): 1.25 MiB. */
+	for (uint16_t i = 0; i < 20; i++) {
+		desc[i] = (struct vring_desc){ .addr = MEM_GPA + 0x10000, .len = 0x10000,
+					       .flags = VRING_DESC_F_WRITE };
+		avail->ring[i] = i;
+	}
+	__atomic_store_n(&avail->idx, 20, __ATOMIC_RELEASE);
+	drv_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used->idx, 16);                       /* 1 MiB */
+	run_loop(&te);
+	ck_assert_uint_eq(used->idx, 20);
+	rng_stop(dev);
+	test_env_release(&te);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_rng_round_trip)
 {
 	uint8_t *buf = calloc(1, MEM_SIZE);
 	struct test_env a, b;
 	struct virtio_mmio *t1, *t2;
+	struct vring_avail *avail;
 	struct state_writer w;
 	void *d1, *d2;
 
@@ -550,6 +607,10 @@ START_TEST(test_rng_round_trip)
 	t1 = rng_start(&a, NULL, &d1);
 	for (int i = 0; i < 5; i++)
 		rng_request(&a, t1, 1, 64, MEM_GPA + 0x8000, false);
+	/* A buffer made available but not yet notified when saved. */
+	avail = guest_mem_ptr(&a.mem, Q_GPA(0, 1), 6 + 2 * 16);
+	avail->ring[5] = 0;
+	__atomic_store_n(&avail->idx, 6, __ATOMIC_RELEASE);
 	save("rng", d1, &w);
 
 	ck_assert_int_eq(test_device_create(&b, "rng", NULL, &test_virtio_res, &d2), 0);
@@ -557,8 +618,12 @@ START_TEST(test_rng_round_trip)
 	ck_assert_int_eq(restore("rng", d2, w.buf, w.len), 0);
 	expect_same_state(t1, t2);
 	expect_saves_as("rng", d2, &w);
+	/* The restored device looks at it by itself, from the event loop. */
+	ck_assert_uint_eq(used_idx(&b, 0), 5);
+	run_loop(&b);
+	ck_assert_uint_eq(used_idx(&b, 0), 6);
 	ck_assert_uint_eq(rng_request(&b, t2, 1, 64, MEM_GPA + 0x8000, false), 64);
-	ck_assert_uint_eq(t2->queues[0].vq.s.used_idx, 6);
+	ck_assert_uint_eq(t2->queues[0].vq.s.used_idx, 7);
 	expect_refusals("rng", d2, &w, sizeof("virtio-mmio"));
 	device_type_find("rng")->reset(d2);
 	ck_assert_uint_eq(drv_rd(t2, VIRTIO_MMIO_STATUS), 0);
@@ -585,6 +650,7 @@ Suite *devices_suite(void)
 	tcase_add_test(tc, test_rng_requests);
 	tcase_add_test(tc, test_rng_request_limit);
 	tcase_add_test(tc, test_rng_source);
+	tcase_add_test(tc, test_rng_budget);
 	tcase_add_test(tc, test_rng_round_trip);
 	suite_add_tcase(s, tc);
 	return s;

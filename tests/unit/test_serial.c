@@ -246,11 +246,10 @@ static struct com1_vm *fake_vm(int in_fd, int out_fd)
 	vm->te.log_priority = 0;        /* quiet */
 	vm->te.env.console_in = in_fd;
 	vm->te.env.console_out = out_fd;
-	test_env_init_loop(&vm->te);
 	return vm;
 }
 
-static int serial_device_add(struct com1_vm *vm)
+static int com1_create(struct com1_vm *vm)
 {
 	return test_device_create(&vm->te, "serial", NULL, NULL, &vm->dev);
 }
@@ -321,7 +320,7 @@ START_TEST(test_com1_reader_blocks_signals)
 	nbefore = list_tasks(before, 64);
 
 	vm = fake_vm(fd, -1);
-	ck_assert_int_eq(serial_device_add(vm), 0);
+	ck_assert_int_eq(com1_create(vm), 0);
 	nafter = list_tasks(after, 64);
 	for (unsigned int i = 0; i < nafter; i++) {
 		unsigned long long blk;
@@ -387,7 +386,7 @@ START_TEST(test_com1_tx_gives_up_when_stopping)
 	ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old_sa), 0);
 
 	a.vm = fake_vm(-1, p[1]);
-	ck_assert_int_eq(serial_device_add(a.vm), 0);
+	ck_assert_int_eq(com1_create(a.vm), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, tx_thread, &a), 0);
 	usleep(50 * 1000);
 	ck_assert_int_eq(__atomic_load_n(&a.done, __ATOMIC_ACQUIRE), 0);   /* blocked */
@@ -472,7 +471,7 @@ START_TEST(test_com1_input_flow_control)
 	ck_assert_int_eq(write(p[1], in, sizeof(in)), (int)sizeof(in));
 	close(p[1]);                            /* EPOLLHUP from now on */
 	vm = fake_vm(p[0], -1);
-	ck_assert_int_eq(serial_device_add(vm), 0);
+	ck_assert_int_eq(com1_create(vm), 0);
 
 	cpu_ns = run_loop_for(vm, 500);
 	ck_assert_uint_eq(com1_rd(vm, 5) & 0x01, 1);            /* LSR: data ready */
@@ -524,7 +523,7 @@ START_TEST(test_com1_blocked_output_does_not_block_loop)
 	ck_assert_int_eq(fcntl(out[1], F_SETFL, 0), 0);
 
 	a.vm = fake_vm(in[0], out[1]);
-	ck_assert_int_eq(serial_device_add(a.vm), 0);
+	ck_assert_int_eq(com1_create(a.vm), 0);
 	ck_assert_int_eq(pthread_create(&tx, NULL, tx_thread, &a), 0);
 	usleep(50 * 1000);
 	ck_assert_int_eq(__atomic_load_n(&a.done, __ATOMIC_ACQUIRE), 0);   /* blocked */

@@ -81,6 +81,11 @@ START_TEST(test_refusals)
 	/* Another record. */
 	state_reader_init(&r, w.buf, w.len);
 	ck_assert_int_eq(state_open(&r, "other", 2, &version), -EBADMSG);
+	/* Version 0, which nothing writes. */
+	w.buf[sizeof("thing")] = 0;
+	state_reader_init(&r, w.buf, w.len);
+	ck_assert_int_eq(state_open(&r, "thing", 2, &version), -EBADMSG);
+	w.buf[sizeof("thing")] = 2;
 	/* Not read to its end. */
 	state_reader_init(&r, w.buf, w.len);
 	ck_assert_int_eq(state_open(&r, "thing", 2, &version), 0);
