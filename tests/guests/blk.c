@@ -5,10 +5,10 @@
  *
  * Devices are found by probing the 4 KiB windows from 0xd0000000 for the
  * virtio magic; window i uses IOAPIC pin 5 + i. Each device is initialised
- * as the virtio 1.x spec says (reset, ACKNOWLEDGE, DRIVER, features with
- * VIRTIO_F_VERSION_1, FEATURES_OK, one split virtqueue, DRIVER_OK), then
- * requests are submitted one at a time and the used ring is polled (one
- * request waits for the interrupt instead).
+ * by virtio.c as the virtio 1.x spec says (reset, ACKNOWLEDGE, DRIVER,
+ * features with VIRTIO_F_VERSION_1, FEATURES_OK, one split virtqueue,
+ * DRIVER_OK), then requests are submitted one at a time and the used ring
+ * is polled (one request waits for the interrupt instead).
  *
  * The host's disk images hold, in sector n, "DISK<tag> SECTOR <n, %08u>"
  * padded with '.' to 511 bytes and a '\n'. Command line:
@@ -35,48 +35,9 @@
  * adds to the command line for Linux against what the probe found.
  * Prints "BLK 0 ID[<serial>]", "PASS ..."/"FAIL ...", "BLK PASS <disks>".
  */
-#include "guest.h"
+#include "virtio.h"
 
-#define VIRTIO_MMIO_BASE        0xd0000000ul
-#define VIRTIO_MMIO_WINDOW      0x1000ul
-#define VIRTIO_MAX_DEVS         8
-#define VIRTIO_IRQ_BASE         5
-#define BLK_VECTOR_BASE         0x30
-#define WATCHDOG_VECTOR         0x40
-
-/* virtio-mmio registers */
-#define VM_MAGIC                0x000
-#define VM_VERSION              0x004
-#define VM_DEVICE_ID            0x008
-#define VM_VENDOR_ID            0x00c
-#define VM_DEVICE_FEATURES      0x010
-#define VM_DEVICE_FEATURES_SEL  0x014
-#define VM_DRIVER_FEATURES      0x020
-#define VM_DRIVER_FEATURES_SEL  0x024
-#define VM_QUEUE_SEL            0x030
-#define VM_QUEUE_NUM_MAX        0x034
-#define VM_QUEUE_NUM            0x038
-#define VM_QUEUE_READY          0x044
-#define VM_QUEUE_NOTIFY         0x050
-#define VM_INTERRUPT_STATUS     0x060
-#define VM_INTERRUPT_ACK        0x064
-#define VM_STATUS               0x070
-#define VM_QUEUE_DESC_LOW       0x080
-#define VM_QUEUE_DESC_HIGH      0x084
-#define VM_QUEUE_DRIVER_LOW     0x090
-#define VM_QUEUE_DRIVER_HIGH    0x094
-#define VM_QUEUE_DEVICE_LOW     0x0a0
-#define VM_QUEUE_DEVICE_HIGH    0x0a4
-#define VM_CONFIG_GENERATION    0x0fc
-#define VM_CONFIG               0x100
-
-#define VIRTIO_MAGIC            0x74726976u
-#define S_ACKNOWLEDGE           1
-#define S_DRIVER                2
-#define S_DRIVER_OK             4
-#define S_FEATURES_OK           8
-#define S_NEEDS_RESET           64
-#define S_FAILED                128
+#define VIRTIO_ID_BLK           2
 
 #define F_BLK_SIZE_MAX          1
 #define F_BLK_SEG_MAX           2
@@ -85,7 +46,6 @@
 #define F_BLK_FLUSH             9
 #define F_BLK_DISCARD           13
 #define F_BLK_WRITE_ZEROES      14
-#define F_VERSION_1             32
 
 #define T_IN                    0
 #define T_OUT                   1
@@ -97,38 +57,7 @@
 #define BLK_S_UNSUPP            2
 #define BLK_S_NONE              0xff    /* never written by the device */
 
-#define VRING_DESC_F_NEXT       1
-#define VRING_DESC_F_WRITE      2
-
-#define QSIZE                   32      /* ring entries we use (device max is more) */
 #define SECTOR                  512u
-#define REQ_TIMEOUT_MS          3000
-
-struct vring_desc {
-	u64 addr;
-	u32 len;
-	u16 flags;
-	u16 next;
-};
-
-struct vring_avail {
-	u16 flags;
-	u16 idx;
-	u16 ring[QSIZE];
-	u16 used_event;
-};
-
-struct vring_used_elem {
-	u32 id;
-	u32 len;
-};
-
-struct vring_used {
-	u16 flags;
-	u16 idx;
-	struct vring_used_elem ring[QSIZE];
-	u16 avail_event;
-};
 
 struct blk_req_hdr {
 	u32 type;
@@ -137,45 +66,21 @@ struct blk_req_hdr {
 };
 
 struct blk_dev {
-	unsigned int index;
-	u64 base;
-	u64 features;
+	struct virtio_dev vd;
 	u64 capacity;
-	unsigned int qsize;
-	u16 avail_idx;
-	u16 used_seen;
-	u32 last_id;                    /* head of the last used element */
-	unsigned int pin;
-	u32 vector;
-	volatile u32 irqs;
-	u32 irq_mark;
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
+	char name[4];                   /* "vda" */
+	char tag[6];                    /* "vda: " */
 };
 
-/* Rings: one page per device and ring part, far more than needed. */
-static u8 ring_mem[VIRTIO_MAX_DEVS][3][4096] __attribute__((aligned(4096)));
 static struct blk_req_hdr req_hdr __attribute__((aligned(16)));
 static volatile u8 req_status;
 static u8 data[16384] __attribute__((aligned(4096)));
 static u8 expect[SECTOR];
 static struct blk_dev devs[VIRTIO_MAX_DEVS];
-static volatile bool watchdog_fired;
-
-static u32 rd(struct blk_dev *d, u32 reg)
-{
-	return mmio_read32(d->base + reg);
-}
-
-static void wr(struct blk_dev *d, u32 reg, u32 v)
-{
-	mmio_write32(d->base + reg, v);
-}
 
 static u32 cfg32(struct blk_dev *d, u32 off)
 {
-	return mmio_read32(d->base + VM_CONFIG + off);
+	return virtio_rd(&d->vd, VM_CONFIG + off);
 }
 
 static u64 cfg64(struct blk_dev *d, u32 off)
@@ -184,16 +89,16 @@ static u64 cfg64(struct blk_dev *d, u32 off)
 	unsigned int tries = 0;
 
 	do {
-		gen = rd(d, VM_CONFIG_GENERATION);
+		gen = virtio_rd(&d->vd, VM_CONFIG_GENERATION);
 		lo = cfg32(d, off);
 		hi = cfg32(d, off + 4);
-	} while (gen != rd(d, VM_CONFIG_GENERATION) && ++tries < 100);
+	} while (gen != virtio_rd(&d->vd, VM_CONFIG_GENERATION) && ++tries < 100);
 	return (u64)hi << 32 | lo;
 }
 
 static bool has(struct blk_dev *d, unsigned int bit)
 {
-	return (d->features >> bit) & 1;
+	return virtio_has(&d->vd, bit);
 }
 
 /* Expected content of sector @n of the disk tagged @tag. */
@@ -233,172 +138,30 @@ static void show(const u8 *buf, unsigned int n)
 		con_putc(buf[i] >= ' ' && buf[i] <= '~' ? (char)buf[i] : '?');
 }
 
-/* ------------------------------------------------------------ interrupts */
-
-static void blk_irq(unsigned int vector)
-{
-	unsigned int i = vector - BLK_VECTOR_BASE;
-
-	if (i < VIRTIO_MAX_DEVS && devs[i].base) {
-		u32 isr = rd(&devs[i], VM_INTERRUPT_STATUS);
-
-		wr(&devs[i], VM_INTERRUPT_ACK, isr);
-		devs[i].irqs++;
-	}
-	lapic_write(LAPIC_EOI, 0);
-}
-
-static void watchdog_irq(unsigned int vector)
-{
-	watchdog_fired = true;
-	lapic_write(LAPIC_EOI, 0);
-}
-
-#define LAPIC_LVT_TIMER 0x320
-#define LAPIC_TIMER_ICR 0x380
-#define LAPIC_TIMER_DCR 0x3e0
-
-static void watchdog_arm(void)
-{
-	watchdog_fired = false;
-	lapic_write(LAPIC_TIMER_DCR, 0xa);              /* divide by 128 */
-	lapic_write(LAPIC_LVT_TIMER, WATCHDOG_VECTOR);  /* one-shot */
-	lapic_write(LAPIC_TIMER_ICR, 20000000);         /* 2.56 s at KVM's 1 GHz */
-}
-
-static void watchdog_disarm(void)
-{
-	lapic_write(LAPIC_TIMER_ICR, 0);
-}
-
-/* Redirection entry of the device's pin: edge, fixed, to the BSP. */
-static void irq_mask(struct blk_dev *d, bool masked)
-{
-	ioapic_write(0x10 + 2 * d->pin + 1, (lapic_read(LAPIC_ID) >> 24) << 24);
-	ioapic_write(0x10 + 2 * d->pin, d->vector | (masked ? 1u << 16 : 0));
-}
-
 /* ------------------------------------------------------------ device */
+
+/* The next disk, vda first: named for what virtio.c prints ("INFO vda:
+ * ...", "FAIL blk-init: vda: ..."). */
+static void blk_attach(struct blk_dev *d, u64 base, unsigned int pin)
+{
+	virtio_attach(&d->vd, base, pin);
+	memcpy(d->name, "vd?", sizeof(d->name));
+	memcpy(d->tag, "vd?: ", sizeof(d->tag));
+	d->name[2] = d->tag[2] = (char)('a' + d->vd.index);
+	d->vd.fn = "blk-init";
+	d->vd.tag = d->tag;
+	d->vd.name = d->name;
+}
 
 static bool dev_init(struct blk_dev *d)
 {
-	u32 max, st;
-	u64 dfeat, want;
-	unsigned int i;
-	const char *fn = "blk-init";
+	u64 want = 1ul << F_VERSION_1 | 1ul << F_BLK_RO | 1ul << F_BLK_FLUSH |
+		   1ul << F_BLK_BLK_SIZE | 1ul << F_BLK_SEG_MAX | 1ul << F_BLK_SIZE_MAX |
+		   1ul << F_BLK_WRITE_ZEROES;
 
-	wr(d, VM_STATUS, 0);
-	for (i = 0; i < 1000 && rd(d, VM_STATUS) != 0; i++)
-		cpu_relax();
-	if (rd(d, VM_STATUS) != 0) {
-		fail(fn, "vd%c: status does not read 0 after reset", 'a' + d->index);
+	if (!virtio_init(&d->vd, want))
 		return false;
-	}
-	wr(d, VM_STATUS, S_ACKNOWLEDGE);
-	wr(d, VM_STATUS, S_ACKNOWLEDGE | S_DRIVER);
-	wr(d, VM_DEVICE_FEATURES_SEL, 0);
-	dfeat = rd(d, VM_DEVICE_FEATURES);
-	wr(d, VM_DEVICE_FEATURES_SEL, 1);
-	dfeat |= (u64)rd(d, VM_DEVICE_FEATURES) << 32;
-	kprintf("INFO vd%c: device features 0x%lx\n", 'a' + d->index, dfeat);
-	if (!((dfeat >> F_VERSION_1) & 1)) {
-		fail(fn, "vd%c: VIRTIO_F_VERSION_1 not offered", 'a' + d->index);
-		return false;
-	}
-	want = 1ul << F_VERSION_1 | 1ul << F_BLK_RO | 1ul << F_BLK_FLUSH |
-	       1ul << F_BLK_BLK_SIZE | 1ul << F_BLK_SEG_MAX | 1ul << F_BLK_SIZE_MAX |
-	       1ul << F_BLK_WRITE_ZEROES;
-	d->features = dfeat & want;
-	wr(d, VM_DRIVER_FEATURES_SEL, 0);
-	wr(d, VM_DRIVER_FEATURES, (u32)d->features);
-	wr(d, VM_DRIVER_FEATURES_SEL, 1);
-	wr(d, VM_DRIVER_FEATURES, (u32)(d->features >> 32));
-	wr(d, VM_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK);
-	st = rd(d, VM_STATUS);
-	if (!(st & S_FEATURES_OK)) {
-		fail(fn, "vd%c: FEATURES_OK not accepted (status 0x%x)", 'a' + d->index, st);
-		return false;
-	}
-
-	wr(d, VM_QUEUE_SEL, 0);
-	max = rd(d, VM_QUEUE_NUM_MAX);
-	if (max == 0 || rd(d, VM_QUEUE_READY) != 0) {
-		fail(fn, "vd%c: queue 0 max %u ready %u", 'a' + d->index, max,
-		     rd(d, VM_QUEUE_READY));
-		return false;
-	}
-	d->qsize = max < QSIZE ? max : QSIZE;
-	d->desc = (struct vring_desc *)ring_mem[d->index][0];
-	d->avail = (struct vring_avail *)ring_mem[d->index][1];
-	d->used = (struct vring_used *)ring_mem[d->index][2];
-	memset(ring_mem[d->index], 0, sizeof(ring_mem[0]));
-	d->avail_idx = 0;
-	d->used_seen = 0;
-	wr(d, VM_QUEUE_NUM, d->qsize);
-	wr(d, VM_QUEUE_DESC_LOW, (u32)(u64)d->desc);
-	wr(d, VM_QUEUE_DESC_HIGH, (u32)((u64)d->desc >> 32));
-	wr(d, VM_QUEUE_DRIVER_LOW, (u32)(u64)d->avail);
-	wr(d, VM_QUEUE_DRIVER_HIGH, (u32)((u64)d->avail >> 32));
-	wr(d, VM_QUEUE_DEVICE_LOW, (u32)(u64)d->used);
-	wr(d, VM_QUEUE_DEVICE_HIGH, (u32)((u64)d->used >> 32));
-	wr(d, VM_QUEUE_READY, 1);
-	if (rd(d, VM_QUEUE_READY) != 1) {
-		fail(fn, "vd%c: QueueReady does not read back 1", 'a' + d->index);
-		return false;
-	}
-	wr(d, VM_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	st = rd(d, VM_STATUS);
-	if ((st & (S_DRIVER_OK | S_FAILED | S_NEEDS_RESET)) != S_DRIVER_OK) {
-		fail(fn, "vd%c: status 0x%x after DRIVER_OK", 'a' + d->index, st);
-		return false;
-	}
 	d->capacity = cfg64(d, 0);
-	return true;
-}
-
-/* Publishes descriptor chain @head and notifies. */
-static void submit(struct blk_dev *d, u16 head)
-{
-	d->avail->ring[d->avail_idx % d->qsize] = head;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	d->avail_idx++;
-	*(volatile u16 *)&d->avail->idx = d->avail_idx;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	wr(d, VM_QUEUE_NOTIFY, 0);
-}
-
-/* Waits for the next used element; with @use_irq, sleeps in hlt until the
- * interrupt (a LAPIC timer watchdog bounds the wait). */
-static bool wait_used(struct blk_dev *d, bool use_irq, u32 *len)
-{
-	u64 start = rdtsc(), limit = tsc_per_ms() * REQ_TIMEOUT_MS;
-	struct vring_used_elem e;
-
-	if (use_irq) {
-		/* Until the interrupt came: it may already be pending. */
-		watchdog_arm();
-		while (d->irqs == d->irq_mark && !watchdog_fired)
-			__asm__ __volatile__("sti; hlt; cli" ::: "memory");
-		watchdog_disarm();
-	}
-	while (*(volatile u16 *)&d->used->idx == d->used_seen) {
-		if (rdtsc() - start > limit)
-			return false;
-		cpu_relax();
-	}
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	e = *(volatile struct vring_used_elem *)&d->used->ring[d->used_seen % d->qsize];
-	d->used_seen++;
-	d->last_id = e.id;
-	if (len)
-		*len = e.len;
-	if (!use_irq) {
-		/* Polling: acknowledge what the device raised meanwhile. */
-		u32 isr = rd(d, VM_INTERRUPT_STATUS);
-
-		if (isr)
-			wr(d, VM_INTERRUPT_ACK, isr);
-	}
 	return true;
 }
 
@@ -410,6 +173,7 @@ static bool wait_used(struct blk_dev *d, bool use_irq, u32 *len)
 static int request(struct blk_dev *d, u32 type, u64 sector, void *buf, u32 seglen,
 		   unsigned int nseg, bool use_irq, u32 *used_len)
 {
+	struct virtio_dev *v = &d->vd;
 	unsigned int i, n = 0;
 	bool dev_writes = type == T_IN || type == T_GET_ID;
 	u32 len = 0;
@@ -418,24 +182,23 @@ static int request(struct blk_dev *d, u32 type, u64 sector, void *buf, u32 segle
 	req_hdr.reserved = 0;
 	req_hdr.sector = sector;
 	req_status = BLK_S_NONE;
-	d->desc[n].addr = (u64)&req_hdr;
-	d->desc[n].len = sizeof(req_hdr);
-	d->desc[n].flags = VRING_DESC_F_NEXT;
-	d->desc[n].next = (u16)(n + 1);
+	v->desc[n].addr = (u64)&req_hdr;
+	v->desc[n].len = sizeof(req_hdr);
+	v->desc[n].flags = VRING_DESC_F_NEXT;
+	v->desc[n].next = (u16)(n + 1);
 	n++;
 	for (i = 0; i < nseg; i++, n++) {
-		d->desc[n].addr = (u64)buf + (u64)i * seglen;
-		d->desc[n].len = seglen;
-		d->desc[n].flags = VRING_DESC_F_NEXT | (dev_writes ? VRING_DESC_F_WRITE : 0);
-		d->desc[n].next = (u16)(n + 1);
+		v->desc[n].addr = (u64)buf + (u64)i * seglen;
+		v->desc[n].len = seglen;
+		v->desc[n].flags = VRING_DESC_F_NEXT | (dev_writes ? VRING_DESC_F_WRITE : 0);
+		v->desc[n].next = (u16)(n + 1);
 	}
-	d->desc[n].addr = (u64)&req_status;
-	d->desc[n].len = 1;
-	d->desc[n].flags = VRING_DESC_F_WRITE;
-	d->desc[n].next = 0;
-	d->irq_mark = d->irqs;
-	submit(d, 0);
-	if (!wait_used(d, use_irq, &len))
+	v->desc[n].addr = (u64)&req_status;
+	v->desc[n].len = 1;
+	v->desc[n].flags = VRING_DESC_F_WRITE;
+	v->desc[n].next = 0;
+	virtio_submit(v, 0);
+	if (!virtio_wait_used(v, use_irq, &len))
 		return -1;
 	if (used_len)
 		*used_len = len;
@@ -465,18 +228,18 @@ static bool read_check(struct blk_dev *d, char tag, u64 first, unsigned int coun
 	memset(data, 0xee, count * SECTOR);
 	s = request(d, T_IN, first, data, seglen, nseg, use_irq, &used_len);
 	if (s != BLK_S_OK) {
-		fail(name, "vd%c: read of %u sectors at %lu: status %s", 'a' + d->index, count,
+		fail(name, "vd%c: read of %u sectors at %lu: status %s", 'a' + d->vd.index, count,
 		     first, status_name(s));
 		return false;
 	}
 	if (used_len < count * SECTOR || used_len > count * SECTOR + 1)
-		kprintf("INFO vd%c: used length %u for a %u-byte read\n", 'a' + d->index,
+		kprintf("INFO vd%c: used length %u for a %u-byte read\n", 'a' + d->vd.index,
 			used_len, count * SECTOR);
 	for (i = 0; i < count; i++) {
 		fill_expect(expect, tag, first + i, NULL);
 		if (memcmp(data + i * SECTOR, expect, SECTOR)) {
 			lock_console();
-			fail(name, "vd%c: sector %lu holds the wrong data", 'a' + d->index,
+			fail(name, "vd%c: sector %lu holds the wrong data", 'a' + d->vd.index,
 			     first + i);
 			con_puts("  got:      ");
 			show(data + i * SECTOR, 40);
@@ -523,13 +286,13 @@ static void test_first_disk(struct blk_dev *d, char tag)
 	}
 	/* The same request, waiting for the interrupt: the IOAPIC pin is
 	 * masked except for this request. */
-	irq_mask(d, false);
-	i = d->irqs;
-	if (read_check(d, tag, 1, 1, 1, true, "blk-read-irq") && d->irqs == i)
+	virtio_irq_mask(&d->vd, false);
+	i = d->vd.irqs;
+	if (read_check(d, tag, 1, 1, 1, true, "blk-read-irq") && d->vd.irqs == i)
 		fail("blk-irq", "vda: request completed but no interrupt arrived");
-	else if (d->irqs != i)
+	else if (d->vd.irqs != i)
 		pass("blk-irq");
-	irq_mask(d, true);
+	virtio_irq_mask(&d->vd, true);
 
 	/* Out of range: the device must refuse, then keep working. */
 	s = request(d, T_IN, d->capacity, data, SECTOR, 1, false, NULL);
@@ -632,51 +395,52 @@ static void test_first_disk(struct blk_dev *d, char tag)
  * must work again. */
 static void abuse(struct blk_dev *d, char tag)
 {
+	struct virtio_dev *v = &d->vd;
 	int s;
 	u32 st;
 
 	/* Data buffer in the MMIO gap: no guest memory there. */
-	d->desc[0] = (struct vring_desc){ (u64)&req_hdr, sizeof(req_hdr), VRING_DESC_F_NEXT, 1 };
-	d->desc[1] = (struct vring_desc){ 0xe0000000ul, SECTOR,
+	v->desc[0] = (struct vring_desc){ (u64)&req_hdr, sizeof(req_hdr), VRING_DESC_F_NEXT, 1 };
+	v->desc[1] = (struct vring_desc){ 0xe0000000ul, SECTOR,
 					  VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
-	d->desc[2] = (struct vring_desc){ (u64)&req_status, 1, VRING_DESC_F_WRITE, 0 };
+	v->desc[2] = (struct vring_desc){ (u64)&req_status, 1, VRING_DESC_F_WRITE, 0 };
 	req_hdr.type = T_IN;
 	req_hdr.sector = 0;
 	req_status = BLK_S_NONE;
-	submit(d, 0);
-	s = wait_used(d, false, NULL) ? req_status : -1;
+	virtio_submit(v, 0);
+	s = virtio_wait_used(v, false, NULL) ? req_status : -1;
 	kprintf("INFO abuse: buffer outside RAM: status %s, device status 0x%x\n",
-		status_name(s), rd(d, VM_STATUS));
+		status_name(s), virtio_rd(v, VM_STATUS));
 
 	/* A descriptor chain that loops. */
-	if (!(rd(d, VM_STATUS) & S_NEEDS_RESET)) {
-		d->desc[0] = (struct vring_desc){ (u64)&req_hdr, sizeof(req_hdr),
+	if (!(virtio_rd(v, VM_STATUS) & S_NEEDS_RESET)) {
+		v->desc[0] = (struct vring_desc){ (u64)&req_hdr, sizeof(req_hdr),
 						  VRING_DESC_F_NEXT, 1 };
-		d->desc[1] = (struct vring_desc){ (u64)data, SECTOR,
+		v->desc[1] = (struct vring_desc){ (u64)data, SECTOR,
 						  VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 0 };
 		req_status = BLK_S_NONE;
-		submit(d, 0);
-		s = wait_used(d, false, NULL) ? req_status : -1;
+		virtio_submit(v, 0);
+		s = virtio_wait_used(v, false, NULL) ? req_status : -1;
 		kprintf("INFO abuse: looping chain: status %s, device status 0x%x\n",
-			status_name(s), rd(d, VM_STATUS));
+			status_name(s), virtio_rd(v, VM_STATUS));
 	}
 
 	/* The avail index runs far ahead of the ring. */
-	if (!(rd(d, VM_STATUS) & S_NEEDS_RESET)) {
-		d->avail_idx = (u16)(d->avail_idx + 1000);
-		*(volatile u16 *)&d->avail->idx = d->avail_idx;
-		wr(d, VM_QUEUE_NOTIFY, 0);
+	if (!(virtio_rd(v, VM_STATUS) & S_NEEDS_RESET)) {
+		v->avail_idx = (u16)(v->avail_idx + 1000);
+		*(volatile u16 *)&v->avail->idx = v->avail_idx;
+		virtio_notify(v);
 		delay_us(100000);
 		kprintf("INFO abuse: avail index +1000: used idx %u, device status 0x%x\n",
-			*(volatile u16 *)&d->used->idx, rd(d, VM_STATUS));
+			*(volatile u16 *)&v->used->idx, virtio_rd(v, VM_STATUS));
 	}
 	/* A notification for a queue that does not exist. */
-	wr(d, VM_QUEUE_NOTIFY, 7);
+	virtio_wr(v, VM_QUEUE_NOTIFY, 7);
 	/* Config space writes and reads past the end of the window. */
-	(void)rd(d, 0xffc);
-	wr(d, VM_CONFIG + 0x200, 0x12345678);
+	(void)virtio_rd(v, 0xffc);
+	virtio_wr(v, VM_CONFIG + 0x200, 0x12345678);
 
-	st = rd(d, VM_STATUS);
+	st = virtio_rd(v, VM_STATUS);
 	if (!dev_init(d)) {
 		fail("blk-reset-recovery", "device did not come back after a reset (status was "
 		     "0x%x)", st);
@@ -740,6 +504,7 @@ static unsigned int build_chain(struct blk_dev *d, unsigned int first, struct bl
 				u32 type, u64 sector, u8 *buf, const u32 *seg, unsigned int nseg,
 				volatile u8 *status)
 {
+	struct virtio_dev *v = &d->vd;
 	unsigned int i, n = first;
 	u16 dflag = type == T_IN || type == T_GET_ID ? VRING_DESC_F_WRITE : 0;
 
@@ -747,25 +512,15 @@ static unsigned int build_chain(struct blk_dev *d, unsigned int first, struct bl
 	h->reserved = 0;
 	h->sector = sector;
 	*status = BLK_S_NONE;
-	d->desc[n] = (struct vring_desc){ (u64)h, sizeof(*h), VRING_DESC_F_NEXT, (u16)(n + 1) };
+	v->desc[n] = (struct vring_desc){ (u64)h, sizeof(*h), VRING_DESC_F_NEXT, (u16)(n + 1) };
 	n++;
 	for (i = 0; i < nseg; i++, n++) {
-		d->desc[n] = (struct vring_desc){ (u64)buf, seg[i], VRING_DESC_F_NEXT | dflag,
+		v->desc[n] = (struct vring_desc){ (u64)buf, seg[i], VRING_DESC_F_NEXT | dflag,
 						  (u16)(n + 1) };
 		buf += seg[i];
 	}
-	d->desc[n] = (struct vring_desc){ (u64)status, 1, VRING_DESC_F_WRITE, 0 };
+	v->desc[n] = (struct vring_desc){ (u64)status, 1, VRING_DESC_F_WRITE, 0 };
 	return n + 1 - first;
-}
-
-/* Makes chain @head available without notifying. */
-static void publish(struct blk_dev *d, u16 head)
-{
-	d->avail->ring[d->avail_idx % d->qsize] = head;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	d->avail_idx++;
-	*(volatile u16 *)&d->avail->idx = d->avail_idx;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /* Waits for the next used element and matches it with one of the @n
@@ -775,15 +530,15 @@ static int durable_reap(struct blk_dev *d, const u16 *head, bool *done, unsigned
 {
 	unsigned int i;
 
-	if (!wait_used(d, false, NULL)) {
-		fail("blk-durable", "%s: no completion within %u ms", what, REQ_TIMEOUT_MS);
+	if (!virtio_wait_used(&d->vd, false, NULL)) {
+		fail("blk-durable", "%s: no completion within %u ms", what, VIRTIO_TIMEOUT_MS);
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		if (!done[i] && head[i] == d->last_id)
+		if (!done[i] && head[i] == d->vd.last_id)
 			break;
 	if (i == n) {
-		fail("blk-durable", "%s: used element with unexpected id %u", what, d->last_id);
+		fail("blk-durable", "%s: used element with unexpected id %u", what, d->vd.last_id);
 		return -1;
 	}
 	done[i] = true;
@@ -836,22 +591,22 @@ static void durable(struct blk_dev *d, u64 seed)
 	head[DUR_REGIONS] = (u16)ndesc;
 	ndesc += build_chain(d, ndesc, &dur_hdr[DUR_REGIONS], T_FLUSH, 0, NULL, NULL, 0,
 			     &dur_status[DUR_REGIONS]);
-	if (ndesc > d->qsize || p > data + sizeof(data)) {
-		fail("blk-durable", "%u descriptors for a queue of %u", ndesc, d->qsize);
+	if (ndesc > d->vd.qsize || p > data + sizeof(data)) {
+		fail("blk-durable", "%u descriptors for a queue of %u", ndesc, d->vd.qsize);
 		return;
 	}
 
 	/* The writes; every one must complete OK before the flush goes out. */
 	for (i = 0; i < DUR_REGIONS; i++) {
-		publish(d, head[i]);
+		virtio_publish(&d->vd, head[i]);
 		if (!together) {
-			wr(d, VM_QUEUE_NOTIFY, 0);
+			virtio_notify(&d->vd);
 			if (durable_reap(d, head, done, DUR_REGIONS, "write") < 0)
 				return;
 		}
 	}
 	if (together) {
-		wr(d, VM_QUEUE_NOTIFY, 0);
+		virtio_notify(&d->vd);
 		for (i = 0; i < DUR_REGIONS; i++)
 			if (durable_reap(d, head, done, DUR_REGIONS, "write") < 0)
 				return;
@@ -863,20 +618,20 @@ static void durable(struct blk_dev *d, u64 seed)
 			return;
 		}
 	}
-	if (*(volatile u16 *)&d->used->idx != d->used_seen) {
+	if (*(volatile u16 *)&d->vd.used->idx != d->vd.used_seen) {
 		fail("blk-durable", "more used elements than requests");
 		return;
 	}
 	pass("blk-durable-writes");
 
 	/* The flush, alone in flight: every write above has completed. */
-	publish(d, head[DUR_REGIONS]);
-	wr(d, VM_QUEUE_NOTIFY, 0);
+	virtio_publish(&d->vd, head[DUR_REGIONS]);
+	virtio_notify(&d->vd);
 	j = durable_reap(d, head, done, DUR_REGIONS + 1, "flush");
 	if (j < 0)
 		return;
 	if (j != DUR_REGIONS || dur_status[DUR_REGIONS] != BLK_S_OK) {
-		fail("blk-durable", "flush: used id %u, status %s", d->last_id,
+		fail("blk-durable", "flush: used id %u, status %s", d->vd.last_id,
 		     status_name(dur_status[DUR_REGIONS]));
 		return;
 	}
@@ -923,9 +678,9 @@ static bool bench_phase(struct blk_dev *d, const char *name, u32 type, u32 reqsi
 	while (size_max && seglen > size_max && seglen > SECTOR)
 		seglen /= 2;
 	nseg = reqsize / seglen;
-	if ((size_max && seglen > size_max) || nseg > seg_max || nseg + 2 > d->qsize) {
+	if ((size_max && seglen > size_max) || nseg > seg_max || nseg + 2 > d->vd.qsize) {
 		fail("blk-bench", "%s: %u-byte requests do not fit size_max %lu, seg_max %lu, "
-		     "queue %u", name, reqsize, size_max, seg_max, d->qsize);
+		     "queue %u", name, reqsize, size_max, seg_max, d->vd.qsize);
 		return false;
 	}
 	kprintf("INFO bench %s: %lu bytes in %u-byte requests of %u segments\n", name, total,
@@ -986,62 +741,27 @@ static void bench(struct blk_dev *d, u64 mib)
 		kprintf("BENCH DONE\n");
 }
 
-/* Parses a number (decimal or 0x hex) with an optional K/M suffix;
- * returns the text after it, or NULL. */
-static const char *scan_num(const char *p, u64 *v)
-{
-	char buf[24];
-	unsigned int n = 0;
-
-	while (n + 1 < sizeof(buf) && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-				       (*p >= 'A' && *p <= 'F') || *p == 'x' || *p == 'X'))
-		buf[n++] = *p++;
-	buf[n] = '\0';
-	if (!n || parse_num(buf, v))
-		return NULL;
-	if (*p == 'K' || *p == 'k') {
-		*v <<= 10;
-		p++;
-	} else if (*p == 'M' || *p == 'm') {
-		*v <<= 20;
-		p++;
-	}
-	return p;
-}
-
 /* Linux finds virtio-mmio devices through "virtio_mmio.device=SIZE@BASE:IRQ"
  * on its command line: one per device, matching what the probe found. */
 static void check_cmdline_devices(unsigned int ndev)
 {
-	static const char key[] = "virtio_mmio.device=";
 	const char *p = cmdline();
 	unsigned int found = 0;
 	bool bad = false;
 
-	while ((p = str_find(p, key)) != NULL) {
-		u64 size = 0, base = 0, irq = 0;
-		const char *q = p + sizeof(key) - 1;
+	while ((p = virtio_cmdline_next(p)) != NULL) {
+		struct virtio_entry e;
 
-		q = scan_num(q, &size);
-		if (q && *q == '@')
-			q = scan_num(q + 1, &base);
-		else
-			q = NULL;
-		if (q && *q == ':')
-			q = scan_num(q + 1, &irq);
-		else
-			q = NULL;
-		if (!q) {
+		if (!virtio_parse_entry(p, &e)) {
 			fail("blk-cmdline", "cannot parse the virtio_mmio.device parameter #%u", found);
 			bad = true;
-		} else if (base != VIRTIO_MMIO_BASE + found * VIRTIO_MMIO_WINDOW ||
-			   irq != VIRTIO_IRQ_BASE + found || size < 0x200) {
+		} else if (e.base != VIRTIO_MMIO_BASE + found * VIRTIO_MMIO_WINDOW ||
+			   e.irq != VIRTIO_IRQ_BASE + found || e.size < 0x200) {
 			fail("blk-cmdline", "virtio_mmio.device #%u: size 0x%lx base 0x%lx irq %lu",
-			     found, size, base, irq);
+			     found, e.size, e.base, e.irq);
 			bad = true;
 		}
 		found++;
-		p += sizeof(key) - 1;
 	}
 	if (found != ndev)
 		fail("blk-cmdline", "%u virtio_mmio.device parameters for %u devices", found, ndev);
@@ -1060,38 +780,23 @@ void guest_main(void)
 		tags[0] = '\0';
 	ntags = (unsigned int)strlen(tags);
 
-	/* Interrupt plumbing: PICs masked, LAPIC on, one IOAPIC pin per device. */
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
-	lapic_write(LAPIC_TPR, 0);
-	lapic_write(LAPIC_LVT_LINT0, 1u << 16);
-	lapic_write(LAPIC_SVR, 0x1ff);
-	idt_set_handler(WATCHDOG_VECTOR, watchdog_irq);
-
+	/* Interrupt plumbing: one IOAPIC pin per device. */
+	virtio_irq_init();
 	for (i = 0; i < VIRTIO_MAX_DEVS; i++) {
-		struct blk_dev *d = &devs[ndev];
 		u64 base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_WINDOW;
-		u32 magic = mmio_read32(base + VM_MAGIC);
+		struct virtio_ident id;
 
-		if (magic != VIRTIO_MAGIC)
+		virtio_ident(base, &id);
+		if (id.magic != VIRTIO_MAGIC)
 			break;
 		kprintf("INFO virtio-mmio at 0x%lx: version %u device %u vendor 0x%x\n", base,
-			mmio_read32(base + VM_VERSION), mmio_read32(base + VM_DEVICE_ID),
-			mmio_read32(base + VM_VENDOR_ID));
-		if (mmio_read32(base + VM_VERSION) != 2) {
-			fail("blk-probe", "0x%lx: version %u, expected 2", base,
-			     mmio_read32(base + VM_VERSION));
+			id.version, id.device, id.vendor);
+		if (id.version != 2) {
+			fail("blk-probe", "0x%lx: version %u, expected 2", base, id.version);
 			continue;
 		}
-		if (mmio_read32(base + VM_DEVICE_ID) != 2)
-			continue;
-		d->index = ndev;
-		d->base = base;
-		d->pin = VIRTIO_IRQ_BASE + i;
-		d->vector = BLK_VECTOR_BASE + ndev;
-		idt_set_handler(d->vector, blk_irq);
-		irq_mask(d, true);
-		ndev++;
+		if (id.device == VIRTIO_ID_BLK)
+			blk_attach(&devs[ndev++], base, VIRTIO_IRQ_BASE + i);
 	}
 	kprintf("INFO %u virtio-blk devices\n", ndev);
 	if (ntags && ndev != ntags)

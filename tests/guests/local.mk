@@ -32,7 +32,7 @@ GUEST_IMAGES = \
 
 GUEST_OBJS = $(GUEST_COMMON_OBJS) tests/guests/bzsetup.o tests/guests/boot.o \
 	tests/guests/smp.o tests/guests/trampoline.o tests/guests/serial.o \
-	tests/guests/crash.o tests/guests/blk.o tests/guests/rng.o
+	tests/guests/crash.o tests/guests/virtio.o tests/guests/blk.o tests/guests/rng.o
 
 check_SCRIPTS += $(GUEST_IMAGES)
 CLEANFILES += $(GUEST_IMAGES) $(GUEST_OBJS)
@@ -40,6 +40,7 @@ CLEANFILES += $(GUEST_IMAGES) $(GUEST_OBJS)
 GUEST_SRCS = \
 	tests/guests/guest.h \
 	tests/guests/trampoline.h \
+	tests/guests/virtio.h \
 	tests/guests/head.S \
 	tests/guests/idt.S \
 	tests/guests/lib.c \
@@ -49,6 +50,7 @@ GUEST_SRCS = \
 	tests/guests/trampoline.S \
 	tests/guests/serial.c \
 	tests/guests/crash.c \
+	tests/guests/virtio.c \
 	tests/guests/blk.c \
 	tests/guests/rng.c \
 	tests/guests/guest.ld \
@@ -72,7 +74,8 @@ EXTRA_DIST += $(GUEST_SRCS) $(GUEST_TESTS)
 EXTRA_DIST += bench/blk
 
 # Objects. Every one depends on the headers: they are few and tiny.
-GUEST_HDRS = $(srcdir)/tests/guests/guest.h $(srcdir)/tests/guests/trampoline.h
+GUEST_HDRS = $(srcdir)/tests/guests/guest.h $(srcdir)/tests/guests/trampoline.h \
+	$(srcdir)/tests/guests/virtio.h
 GUEST_COMPILE = $(GUEST_CC) $(GUEST_CPPOPTS) $(GUEST_COPTS)
 
 tests/guests/head.o: $(srcdir)/tests/guests/head.S $(GUEST_HDRS)
@@ -102,6 +105,9 @@ tests/guests/serial.o: $(srcdir)/tests/guests/serial.c $(GUEST_HDRS)
 tests/guests/crash.o: $(srcdir)/tests/guests/crash.c $(GUEST_HDRS)
 	$(AM_V_CC)$(MKDIR_P) tests/guests && \
 	$(GUEST_COMPILE) -c -o $@ $(srcdir)/tests/guests/crash.c
+tests/guests/virtio.o: $(srcdir)/tests/guests/virtio.c $(GUEST_HDRS)
+	$(AM_V_CC)$(MKDIR_P) tests/guests && \
+	$(GUEST_COMPILE) -c -o $@ $(srcdir)/tests/guests/virtio.c
 tests/guests/blk.o: $(srcdir)/tests/guests/blk.c $(GUEST_HDRS)
 	$(AM_V_CC)$(MKDIR_P) tests/guests && \
 	$(GUEST_COMPILE) -c -o $@ $(srcdir)/tests/guests/blk.c
@@ -131,12 +137,14 @@ tests/guests/serial.elf: $(GUEST_COMMON_OBJS) tests/guests/serial.o $(GUEST_LDS)
 tests/guests/crash.elf: $(GUEST_COMMON_OBJS) tests/guests/crash.o $(GUEST_LDS)
 	$(AM_V_CCLD)$(GUEST_CC) $(GUEST_COPTS) $(GUEST_LDOPTS) \
 		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) tests/guests/crash.o
-tests/guests/blk.elf: $(GUEST_COMMON_OBJS) tests/guests/blk.o $(GUEST_LDS)
+tests/guests/blk.elf: $(GUEST_COMMON_OBJS) tests/guests/virtio.o tests/guests/blk.o $(GUEST_LDS)
 	$(AM_V_CCLD)$(GUEST_CC) $(GUEST_COPTS) $(GUEST_LDOPTS) \
-		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) tests/guests/blk.o
-tests/guests/rng.elf: $(GUEST_COMMON_OBJS) tests/guests/rng.o $(GUEST_LDS)
+		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) \
+		tests/guests/virtio.o tests/guests/blk.o
+tests/guests/rng.elf: $(GUEST_COMMON_OBJS) tests/guests/virtio.o tests/guests/rng.o $(GUEST_LDS)
 	$(AM_V_CCLD)$(GUEST_CC) $(GUEST_COPTS) $(GUEST_LDOPTS) \
-		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) tests/guests/rng.o
+		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) \
+		tests/guests/virtio.o tests/guests/rng.o
 
 # "make guests": just the images.
 guests: $(GUEST_IMAGES)

@@ -6,9 +6,9 @@
  * Devices are found through the "virtio_mmio.device=SIZE@BASE:IRQ"
  * parameters the VMM appends to the command line, in slot order; the rng
  * is the first with the virtio magic, version 2 and device ID 4. It is
- * initialised as blk.c does (reset, ACKNOWLEDGE, DRIVER, features, one
- * split virtqueue, DRIVER_OK), then requests go one at a time, the used
- * ring polled (one request waits for the interrupt instead).
+ * initialised by virtio.c (reset, ACKNOWLEDGE, DRIVER, features, one split
+ * virtqueue, DRIVER_OK), then requests go one at a time, the used ring
+ * polled (one request waits for the interrupt instead).
  *
  * The checks, in this order: with a file source (--rng source=FILE) the
  * device hands out the file's bytes in order, so the first two requests
@@ -38,65 +38,17 @@
  * "RNG SCATTER <k> <hex>" and "RNG INDIRECT <k> <hex>" (first 16 bytes of
  * part k), then the usual PASS/FAIL lines and finish().
  */
-#include "guest.h"
+#include "virtio.h"
 
-#define VIRTIO_MMIO_BASE        0xd0000000ul
-#define VIRTIO_MMIO_WINDOW      0x1000ul
-#define VIRTIO_MAX_DEVS         8
-#define VIRTIO_IRQ_BASE         5
 #define IOAPIC_PINS             24
-#define RNG_VECTOR              0x30
-#define WATCHDOG_VECTOR         0x40
-
-/* virtio-mmio registers */
-#define VM_MAGIC                0x000
-#define VM_VERSION              0x004
-#define VM_DEVICE_ID            0x008
-#define VM_VENDOR_ID            0x00c
-#define VM_DEVICE_FEATURES      0x010
-#define VM_DEVICE_FEATURES_SEL  0x014
-#define VM_DRIVER_FEATURES      0x020
-#define VM_DRIVER_FEATURES_SEL  0x024
-#define VM_QUEUE_SEL            0x030
-#define VM_QUEUE_NUM_MAX        0x034
-#define VM_QUEUE_NUM            0x038
-#define VM_QUEUE_READY          0x044
-#define VM_QUEUE_NOTIFY         0x050
-#define VM_INTERRUPT_STATUS     0x060
-#define VM_INTERRUPT_ACK        0x064
-#define VM_STATUS               0x070
-#define VM_QUEUE_DESC_LOW       0x080
-#define VM_QUEUE_DESC_HIGH      0x084
-#define VM_QUEUE_DRIVER_LOW     0x090
-#define VM_QUEUE_DRIVER_HIGH    0x094
-#define VM_QUEUE_DEVICE_LOW     0x0a0
-#define VM_QUEUE_DEVICE_HIGH    0x0a4
-
-#define VIRTIO_MAGIC            0x74726976u
 #define VIRTIO_VENDOR_QEMU      0x554d4551u
 #define VIRTIO_ID_RNG           4
-#define S_ACKNOWLEDGE           1
-#define S_DRIVER                2
-#define S_DRIVER_OK             4
-#define S_FEATURES_OK           8
-#define S_NEEDS_RESET           64
-#define S_FAILED                128
-
-#define F_INDIRECT_DESC         28
-#define F_EVENT_IDX             29
-#define F_VERSION_1             32
 /* What the device offers: no rng-specific bits exist. */
 #define RNG_FEATURES            (1ul << F_VERSION_1 | 1ul << F_INDIRECT_DESC | \
 				 1ul << F_EVENT_IDX)
 #define RNG_QUEUE_MAX           256
 #define RNG_REQ_MAX             65536u  /* bytes the device fills per request */
 
-#define VRING_DESC_F_NEXT       1
-#define VRING_DESC_F_WRITE      2
-#define VRING_DESC_F_INDIRECT   4
-
-#define QSIZE                   32      /* ring entries we use */
-#define REQ_TIMEOUT_MS          3000
 #define READ_SIZE               4096u
 #define SHOW_READ               32      /* bytes of a read printed in hex */
 #define SHOW_PART               16
@@ -108,54 +60,12 @@
 #define GUARD                   0xa5
 #define RO_FILL                 0x5a
 
-struct vring_desc {
-	u64 addr;
-	u32 len;
-	u16 flags;
-	u16 next;
-};
-
-/* ring[qsize] is followed by used_event (avail) / avail_event (used). */
-struct vring_avail {
-	u16 flags;
-	u16 idx;
-	u16 ring[];
-};
-
-struct vring_used_elem {
-	u32 id;
-	u32 len;
-};
-
-struct vring_used {
-	u16 flags;
-	u16 idx;
-	struct vring_used_elem ring[];
-};
-
 /* One virtio_mmio.device= entry. */
 struct vdev {
-	u64 base;
-	u64 irq;
+	struct virtio_entry e;
 	u32 id;                         /* device ID, 0 when no virtio device */
 };
 
-struct rng_dev {
-	u64 base;
-	unsigned int slot;
-	unsigned int pin;
-	u64 features;                   /* negotiated */
-	unsigned int qsize;
-	u16 avail_idx;
-	u16 used_seen;
-	volatile u32 irqs;
-	u32 irq_mark;
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-};
-
-static u8 ring_mem[3][4096] __attribute__((aligned(4096)));
 static struct vring_desc ind_table[NPARTS] __attribute__((aligned(16)));
 static u8 rd_buf[2][READ_SIZE] __attribute__((aligned(4096)));
 static u8 parts[NPARTS * PART_STRIDE] __attribute__((aligned(4096)));
@@ -163,23 +73,7 @@ static u8 big[BIG_SIZE] __attribute__((aligned(4096)));
 static u8 ro_buf[RO_LEN] __attribute__((aligned(64)));
 static u8 wr_buf[RO_LEN] __attribute__((aligned(64)));
 static struct vdev vdevs[VIRTIO_MAX_DEVS];
-static struct rng_dev rng;
-static volatile bool watchdog_fired;
-
-static u32 rd(struct rng_dev *d, u32 reg)
-{
-	return mmio_read32(d->base + reg);
-}
-
-static void wr(struct rng_dev *d, u32 reg, u32 v)
-{
-	mmio_write32(d->base + reg, v);
-}
-
-static bool has(struct rng_dev *d, unsigned int bit)
-{
-	return (d->features >> bit) & 1;
-}
+static struct virtio_dev rng;
 
 static bool all_bytes(const u8 *p, u32 n, u8 v)
 {
@@ -210,133 +104,50 @@ static u32 weighted_sum(const u8 *p, u32 n)
 	return s;
 }
 
-/* ------------------------------------------------------------ interrupts */
-
-static void rng_irq(unsigned int vector)
-{
-	u32 isr = rd(&rng, VM_INTERRUPT_STATUS);
-
-	wr(&rng, VM_INTERRUPT_ACK, isr);
-	rng.irqs++;
-	lapic_write(LAPIC_EOI, 0);
-}
-
-static void watchdog_irq(unsigned int vector)
-{
-	watchdog_fired = true;
-	lapic_write(LAPIC_EOI, 0);
-}
-
-#define LAPIC_LVT_TIMER 0x320
-#define LAPIC_TIMER_ICR 0x380
-#define LAPIC_TIMER_DCR 0x3e0
-
-static void watchdog_arm(void)
-{
-	watchdog_fired = false;
-	lapic_write(LAPIC_TIMER_DCR, 0xa);              /* divide by 128 */
-	lapic_write(LAPIC_LVT_TIMER, WATCHDOG_VECTOR);  /* one-shot */
-	lapic_write(LAPIC_TIMER_ICR, 20000000);         /* 2.56 s at KVM's 1 GHz */
-}
-
-static void watchdog_disarm(void)
-{
-	lapic_write(LAPIC_TIMER_ICR, 0);
-}
-
-/* Redirection entry of the device's pin: edge, fixed, to the BSP. */
-static void irq_mask(struct rng_dev *d, bool masked)
-{
-	ioapic_write(0x10 + 2 * d->pin + 1, (lapic_read(LAPIC_ID) >> 24) << 24);
-	ioapic_write(0x10 + 2 * d->pin, RNG_VECTOR | (masked ? 1u << 16 : 0));
-}
-
 /* ------------------------------------------------------------ discovery */
-
-/* Parses a number (decimal or 0x hex) with an optional K/M suffix;
- * returns the text after it, or NULL. */
-static const char *scan_num(const char *p, u64 *v)
-{
-	char buf[24];
-	unsigned int n = 0;
-
-	while (n + 1 < sizeof(buf) && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-				       (*p >= 'A' && *p <= 'F') || *p == 'x' || *p == 'X'))
-		buf[n++] = *p++;
-	buf[n] = '\0';
-	if (!n || parse_num(buf, v))
-		return NULL;
-	if (*p == 'K' || *p == 'k') {
-		*v <<= 10;
-		p++;
-	} else if (*p == 'M' || *p == 'm') {
-		*v <<= 20;
-		p++;
-	}
-	return p;
-}
-
-/* Parses "SIZE@BASE:IRQ" at @q into @v; false when malformed. */
-static bool parse_entry(const char *q, struct vdev *v)
-{
-	u64 size = 0;
-
-	q = scan_num(q, &size);
-	if (!q || *q != '@')
-		return false;
-	q = scan_num(q + 1, &v->base);
-	if (!q || *q != ':')
-		return false;
-	q = scan_num(q + 1, &v->irq);
-	return q && size >= 0x200;
-}
 
 /* Identifies the device behind entry @v (number @slot); false when the
  * entry is not where the slot order puts it or holds no virtio device. */
 static bool probe_entry(struct vdev *v, unsigned int slot)
 {
-	u32 magic, version;
+	struct virtio_ident id;
 
-	if (v->base != VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_WINDOW ||
-	    v->irq != VIRTIO_IRQ_BASE + slot) {
+	if (v->e.base != VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_WINDOW ||
+	    v->e.irq != VIRTIO_IRQ_BASE + slot) {
 		fail("rng-cmdline", "virtio_mmio.device #%u: base 0x%lx irq %lu, expected "
-		     "0x%lx irq %u", slot, v->base, v->irq,
+		     "0x%lx irq %u", slot, v->e.base, v->e.irq,
 		     VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_WINDOW, VIRTIO_IRQ_BASE + slot);
 		return false;
 	}
-	magic = mmio_read32(v->base + VM_MAGIC);
-	version = mmio_read32(v->base + VM_VERSION);
-	v->id = mmio_read32(v->base + VM_DEVICE_ID);
+	virtio_ident(v->e.base, &id);
 	kprintf("INFO virtio-mmio #%u at 0x%lx irq %lu: magic 0x%x version %u device %u "
-		"vendor 0x%x\n", slot, v->base, v->irq, magic, version, v->id,
-		mmio_read32(v->base + VM_VENDOR_ID));
-	if (magic != VIRTIO_MAGIC || version != 2) {
+		"vendor 0x%x\n", slot, v->e.base, v->e.irq, id.magic, id.version, id.device,
+		id.vendor);
+	if (id.magic != VIRTIO_MAGIC || id.version != 2) {
 		fail("rng-cmdline", "virtio_mmio.device #%u: magic 0x%x version %u", slot,
-		     magic, version);
-		v->id = 0;
+		     id.magic, id.version);
 		return false;
 	}
+	v->id = id.device;
 	return true;
 }
 
 /* Reads the virtio_mmio.device= entries into vdevs[]; returns their count. */
 static unsigned int find_devices(void)
 {
-	static const char key[] = "virtio_mmio.device=";
 	const char *p = cmdline();
 	unsigned int n = 0;
 	bool bad = false;
 
 	kprintf("INFO cmdline: %s\n", p);
-	while ((p = str_find(p, key)) != NULL) {
-		p += sizeof(key) - 1;
+	while ((p = virtio_cmdline_next(p)) != NULL) {
 		if (n == VIRTIO_MAX_DEVS) {
 			fail("rng-cmdline", "more than %u virtio_mmio.device entries",
 			     VIRTIO_MAX_DEVS);
 			bad = true;
 			break;
 		}
-		if (!parse_entry(p, &vdevs[n])) {
+		if (!virtio_parse_entry(p, &vdevs[n].e) || vdevs[n].e.size < 0x200) {
 			fail("rng-cmdline", "cannot parse virtio_mmio.device #%u", n);
 			bad = true;
 		} else if (!probe_entry(&vdevs[n], n)) {
@@ -352,150 +163,55 @@ static unsigned int find_devices(void)
 
 /* ------------------------------------------------------------ device */
 
-static bool dev_init(struct rng_dev *d, bool event_idx)
+/* virtio_init() in its steps: rng-queue-max looks at the maximum the
+ * device reports before the rings are set up. */
+static bool dev_init(struct virtio_dev *d, bool event_idx)
 {
-	u32 max, st;
-	u64 dfeat, want;
-	unsigned int i;
-	const char *fn = "rng-init";
-
-	wr(d, VM_STATUS, 0);
-	for (i = 0; i < 1000 && rd(d, VM_STATUS) != 0; i++)
-		cpu_relax();
-	if (rd(d, VM_STATUS) != 0) {
-		fail(fn, "status does not read 0 after reset");
-		return false;
-	}
-	wr(d, VM_STATUS, S_ACKNOWLEDGE);
-	wr(d, VM_STATUS, S_ACKNOWLEDGE | S_DRIVER);
-	wr(d, VM_DEVICE_FEATURES_SEL, 0);
-	dfeat = rd(d, VM_DEVICE_FEATURES);
-	wr(d, VM_DEVICE_FEATURES_SEL, 1);
-	dfeat |= (u64)rd(d, VM_DEVICE_FEATURES) << 32;
-	kprintf("INFO rng: device features 0x%lx\n", dfeat);
-	if (!((dfeat >> F_VERSION_1) & 1)) {
-		fail(fn, "VIRTIO_F_VERSION_1 not offered");
-		return false;
-	}
 	/* INDIRECT_DESC for rng-indirect; EVENT_IDX changes when interrupts
 	 * come, so only on request. */
-	want = 1ul << F_VERSION_1 | 1ul << F_INDIRECT_DESC | (event_idx ? 1ul << F_EVENT_IDX : 0);
-	d->features = dfeat & want;
-	wr(d, VM_DRIVER_FEATURES_SEL, 0);
-	wr(d, VM_DRIVER_FEATURES, (u32)d->features);
-	wr(d, VM_DRIVER_FEATURES_SEL, 1);
-	wr(d, VM_DRIVER_FEATURES, (u32)(d->features >> 32));
-	wr(d, VM_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK);
-	st = rd(d, VM_STATUS);
-	if (!(st & S_FEATURES_OK)) {
-		fail(fn, "FEATURES_OK not accepted (status 0x%x)", st);
-		return false;
-	}
+	u64 want = 1ul << F_VERSION_1 | 1ul << F_INDIRECT_DESC |
+		   (event_idx ? 1ul << F_EVENT_IDX : 0);
+	u32 max;
 
-	wr(d, VM_QUEUE_SEL, 0);
-	max = rd(d, VM_QUEUE_NUM_MAX);
-	if (max == 0 || rd(d, VM_QUEUE_READY) != 0) {
-		fail(fn, "queue 0 max %u ready %u", max, rd(d, VM_QUEUE_READY));
+	if (!virtio_negotiate(d, want))
 		return false;
-	}
+	max = virtio_queue_max(d);
+	if (!max)
+		return false;
 	if (max != RNG_QUEUE_MAX)
 		fail("rng-queue-max", "QueueNumMax %u, expected %u", max, RNG_QUEUE_MAX);
-	d->qsize = max < QSIZE ? max : QSIZE;
-	memset(ring_mem, 0, sizeof(ring_mem));
-	d->desc = (struct vring_desc *)ring_mem[0];
-	d->avail = (struct vring_avail *)ring_mem[1];
-	d->used = (struct vring_used *)ring_mem[2];
-	d->avail_idx = 0;
-	d->used_seen = 0;
-	wr(d, VM_QUEUE_NUM, d->qsize);
-	wr(d, VM_QUEUE_DESC_LOW, (u32)(u64)d->desc);
-	wr(d, VM_QUEUE_DESC_HIGH, (u32)((u64)d->desc >> 32));
-	wr(d, VM_QUEUE_DRIVER_LOW, (u32)(u64)d->avail);
-	wr(d, VM_QUEUE_DRIVER_HIGH, (u32)((u64)d->avail >> 32));
-	wr(d, VM_QUEUE_DEVICE_LOW, (u32)(u64)d->used);
-	wr(d, VM_QUEUE_DEVICE_HIGH, (u32)((u64)d->used >> 32));
-	wr(d, VM_QUEUE_READY, 1);
-	if (rd(d, VM_QUEUE_READY) != 1) {
-		fail(fn, "QueueReady does not read back 1");
-		return false;
-	}
-	wr(d, VM_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	st = rd(d, VM_STATUS);
-	if ((st & (S_DRIVER_OK | S_FAILED | S_NEEDS_RESET)) != S_DRIVER_OK) {
-		fail(fn, "status 0x%x after DRIVER_OK", st);
-		return false;
-	}
-	return true;
+	return virtio_queue_start(d, max);
 }
 
-/* Publishes descriptor chain @head and notifies. With EVENT_IDX,
- * used_event asks for an interrupt on the very next used element. */
-static void submit(struct rng_dev *d, u16 head)
+/* Waits for the used element of chain @head (see virtio_wait_used()). */
+static bool wait_used(struct virtio_dev *d, u16 head, bool use_irq, u32 *len, const char *name)
 {
-	d->avail->ring[d->avail_idx % d->qsize] = head;
-	*(volatile u16 *)&d->avail->ring[d->qsize] = d->used_seen;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	d->avail_idx++;
-	*(volatile u16 *)&d->avail->idx = d->avail_idx;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	wr(d, VM_QUEUE_NOTIFY, 0);
-}
-
-/* Waits for the used element of chain @head; with @use_irq, sleeps in hlt
- * until the interrupt (a LAPIC timer watchdog bounds the wait). */
-static bool wait_used(struct rng_dev *d, u16 head, bool use_irq, u32 *len, const char *name)
-{
-	u64 start = rdtsc(), limit = tsc_per_ms() * REQ_TIMEOUT_MS;
-	struct vring_used_elem e;
-
-	if (use_irq) {
-		/* Until the interrupt came: it may already be pending. */
-		watchdog_arm();
-		while (d->irqs == d->irq_mark && !watchdog_fired)
-			__asm__ __volatile__("sti; hlt; cli" ::: "memory");
-		watchdog_disarm();
-	}
-	while (*(volatile u16 *)&d->used->idx == d->used_seen) {
-		if (rdtsc() - start > limit) {
-			fail(name, "no completion within %u ms (device status 0x%x)",
-			     REQ_TIMEOUT_MS, rd(d, VM_STATUS));
-			return false;
-		}
-		cpu_relax();
-	}
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	e = *(volatile struct vring_used_elem *)&d->used->ring[d->used_seen % d->qsize];
-	d->used_seen++;
-	if (!use_irq) {
-		/* Polling: acknowledge what the device raised meanwhile. */
-		u32 isr = rd(d, VM_INTERRUPT_STATUS);
-
-		if (isr)
-			wr(d, VM_INTERRUPT_ACK, isr);
-	}
-	if (e.id != head) {
-		fail(name, "used element for chain %u, expected %u", e.id, head);
+	if (!virtio_wait_used(d, use_irq, len)) {
+		fail(name, "no completion within %u ms (device status 0x%x)", VIRTIO_TIMEOUT_MS,
+		     virtio_rd(d, VM_STATUS));
 		return false;
 	}
-	*len = e.len;
+	if (d->last_id != head) {
+		fail(name, "used element for chain %u, expected %u", d->last_id, head);
+		return false;
+	}
 	return true;
 }
 
 /* Runs the chain built at descriptor 0; false (after a FAIL) on timeout. */
-static bool request(struct rng_dev *d, bool use_irq, u32 *len, const char *name)
+static bool request(struct virtio_dev *d, bool use_irq, u32 *len, const char *name)
 {
-	d->irq_mark = d->irqs;
-	submit(d, 0);
+	virtio_submit(d, 0);
 	return wait_used(d, 0, use_irq, len, name);
 }
 
-static void set_desc(struct rng_dev *d, unsigned int i, const void *buf, u32 len, u16 flags)
+static void set_desc(struct virtio_dev *d, unsigned int i, const void *buf, u32 len, u16 flags)
 {
 	d->desc[i] = (struct vring_desc){ (u64)buf, len, flags, (u16)(i + 1) };
 }
 
 /* One writable buffer of @len bytes at @buf. */
-static bool read_into(struct rng_dev *d, u8 *buf, u32 len, bool use_irq, u32 *used,
+static bool read_into(struct virtio_dev *d, u8 *buf, u32 len, bool use_irq, u32 *used,
 		      const char *name)
 {
 	set_desc(d, 0, buf, len, VRING_DESC_F_WRITE);
@@ -505,7 +221,7 @@ static bool read_into(struct rng_dev *d, u8 *buf, u32 len, bool use_irq, u32 *us
 /* ------------------------------------------------------------ checks */
 
 /* A 4 KiB read into a zeroed buffer, filled completely. */
-static bool read_4k(struct rng_dev *d, u8 *buf, bool use_irq, const char *name)
+static bool read_4k(struct virtio_dev *d, u8 *buf, bool use_irq, const char *name)
 {
 	u32 len = 0;
 
@@ -524,7 +240,7 @@ static bool read_4k(struct rng_dev *d, u8 *buf, bool use_irq, const char *name)
 }
 
 /* Reads 0 and 1 must be the first two requests (see the top). */
-static void test_reads(struct rng_dev *d)
+static void test_reads(struct virtio_dev *d)
 {
 	bool ok[2];
 	unsigned int i;
@@ -532,10 +248,10 @@ static void test_reads(struct rng_dev *d)
 
 	ok[0] = read_4k(d, rd_buf[0], false, "rng-read-0");
 	/* The second by interrupt: the pin is unmasked for it only. */
-	irq_mask(d, false);
+	virtio_irq_mask(d, false);
 	irqs = d->irqs;
 	ok[1] = read_4k(d, rd_buf[1], true, "rng-read-1");
-	irq_mask(d, true);
+	virtio_irq_mask(d, true);
 	for (i = 0; i < 2; i++) {
 		show_hex("READ", i, rd_buf[i], SHOW_READ);
 		kprintf("RNG SUM %u %u\n", i, weighted_sum(rd_buf[i], READ_SIZE));
@@ -590,7 +306,7 @@ static void parts_reset(void)
 }
 
 /* One chain of NPARTS writable descriptors. */
-static void test_scatter(struct rng_dev *d)
+static void test_scatter(struct virtio_dev *d)
 {
 	unsigned int k;
 	u32 len = 0;
@@ -605,12 +321,12 @@ static void test_scatter(struct rng_dev *d)
 
 /* The same parts through an indirect table. The ring descriptor has only
  * VRING_DESC_F_INDIRECT: the spec has the device ignore its WRITE flag. */
-static void test_indirect(struct rng_dev *d)
+static void test_indirect(struct virtio_dev *d)
 {
 	unsigned int k;
 	u32 len = 0;
 
-	if (!has(d, F_INDIRECT_DESC)) {
+	if (!virtio_has(d, F_INDIRECT_DESC)) {
 		fail("rng-indirect", "VIRTIO_RING_F_INDIRECT_DESC not offered");
 		return;
 	}
@@ -626,7 +342,7 @@ static void test_indirect(struct rng_dev *d)
 }
 
 /* A buffer larger than the device fills: a short fill, reported exactly. */
-static void test_oversize(struct rng_dev *d)
+static void test_oversize(struct virtio_dev *d)
 {
 	const char *name = "rng-oversize";
 	u32 len = 0, i;
@@ -656,7 +372,7 @@ static void test_oversize(struct rng_dev *d)
  * last (a readable descriptor after a writable one is malformed for any
  * virtio device).
  */
-static void test_readable(struct rng_dev *d)
+static void test_readable(struct virtio_dev *d)
 {
 	static const char *const shape[] = { "readable only", "readable, writable",
 					     "writable, readable" };
@@ -689,21 +405,21 @@ static void test_readable(struct rng_dev *d)
 			good = false;
 		}
 	}
-	if (rd(d, VM_STATUS) & S_NEEDS_RESET) {
-		fail(name, "device status 0x%x: DEVICE_NEEDS_RESET", rd(d, VM_STATUS));
+	if (virtio_rd(d, VM_STATUS) & S_NEEDS_RESET) {
+		fail(name, "device status 0x%x: DEVICE_NEEDS_RESET", virtio_rd(d, VM_STATUS));
 		good = false;
 	}
 	if (good)
 		pass(name);
 }
 
-static void test_after_error(struct rng_dev *d)
+static void test_after_error(struct virtio_dev *d)
 {
 	if (read_4k(d, rd_buf[0], false, "rng-after-error"))
 		pass("rng-after-error");
 }
 
-static void test_reset(struct rng_dev *d, bool event_idx)
+static void test_reset(struct virtio_dev *d, bool event_idx)
 {
 	if (!dev_init(d, event_idx)) {
 		fail("rng-reset-recovery", "device did not come back after a reset");
@@ -714,19 +430,6 @@ static void test_reset(struct rng_dev *d, bool event_idx)
 }
 
 /* ------------------------------------------------------------ main */
-
-static void interrupts_init(void)
-{
-	/* PICs masked, LAPIC on; the device pin stays masked but for one
-	 * request. */
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
-	lapic_write(LAPIC_TPR, 0);
-	lapic_write(LAPIC_LVT_LINT0, 1u << 16);
-	lapic_write(LAPIC_SVR, 0x1ff);
-	idt_set_handler(WATCHDOG_VECTOR, watchdog_irq);
-	idt_set_handler(RNG_VECTOR, rng_irq);
-}
 
 /* The first entry with device ID 4, or -1. */
 static int find_rng(unsigned int n)
@@ -745,7 +448,7 @@ static void expect_absent(unsigned int n)
 
 	if (i >= 0)
 		fail("rng-absent", "virtio_mmio.device #%d at 0x%lx has device ID %u", i,
-		     vdevs[i].base, VIRTIO_ID_RNG);
+		     vdevs[i].e.base, VIRTIO_ID_RNG);
 	else
 		pass("rng-absent");
 }
@@ -753,37 +456,35 @@ static void expect_absent(unsigned int n)
 /* Sets up the rng found in slot @slot; false (after a FAIL) if unusable. */
 static bool rng_probe(unsigned int slot, bool event_idx)
 {
-	struct rng_dev *d = &rng;
+	struct virtio_dev *d = &rng;
+	u64 base = vdevs[slot].e.base;
+	unsigned int pin = (unsigned int)vdevs[slot].e.irq;
 	u32 vendor;
 
-	d->base = vdevs[slot].base;
-	d->slot = slot;
-	d->pin = (unsigned int)vdevs[slot].irq;
-	kprintf("RNG FOUND %u 0x%lx %u\n", slot, d->base, d->pin);
-	vendor = rd(d, VM_VENDOR_ID);
+	kprintf("RNG FOUND %u 0x%lx %u\n", slot, base, pin);
+	vendor = mmio_read32(base + VM_VENDOR_ID);
 	if (vendor != VIRTIO_VENDOR_QEMU)
 		fail("rng-probe", "vendor 0x%x, expected 0x%x", vendor, VIRTIO_VENDOR_QEMU);
 	else
 		pass("rng-probe");
-	if (d->pin >= IOAPIC_PINS) {
-		fail("rng-probe", "IRQ %u is not an IOAPIC pin", d->pin);
+	if (pin >= IOAPIC_PINS) {
+		fail("rng-probe", "IRQ %u is not an IOAPIC pin", pin);
 		return false;
 	}
-	irq_mask(d, true);
+	d->fn = "rng-init";
+	d->tag = "";
+	d->name = "rng";
+	virtio_attach(d, base, pin);
 	if (!dev_init(d, event_idx))
 		return false;
 	kprintf("INFO rng: negotiated features 0x%lx, queue size %u\n", d->features, d->qsize);
 	return true;
 }
 
-static void check_features(struct rng_dev *d)
+static void check_features(struct virtio_dev *d)
 {
-	u64 dfeat;
+	u64 dfeat = virtio_device_features(d);
 
-	wr(d, VM_DEVICE_FEATURES_SEL, 0);
-	dfeat = rd(d, VM_DEVICE_FEATURES);
-	wr(d, VM_DEVICE_FEATURES_SEL, 1);
-	dfeat |= (u64)rd(d, VM_DEVICE_FEATURES) << 32;
 	if (dfeat != RNG_FEATURES)
 		fail("rng-features", "device features 0x%lx, expected 0x%lx", dfeat,
 		     RNG_FEATURES);
@@ -798,7 +499,8 @@ void guest_main(void)
 	int slot;
 
 	idt_init();
-	interrupts_init();
+	/* The device pin stays masked but for one request. */
+	virtio_irq_init();
 	n = find_devices();
 	if (cmdline_num("expect_rng", 1) == 0) {
 		expect_absent(n);
