@@ -123,6 +123,22 @@ else
 	else
 		not_ok "vmm-reference(1) OPTIONS documents every key of --help (missing:$missing)"
 	fi
+	# Each option's keys (the key lines under it in --help, which come
+	# from the library's key tables) have an entry of their own (a line
+	# that starts with key=) in the body of that option's entry of
+	# OPTIONS: after its tag line, before the next.
+	awk '/^     --[a-z]/ { opt = $1 } /^          [a-z][a-z0-9_]*=/ && opt { split($1, kv, "="); print opt, kv[1] "=" }' \
+		"$TEST_TMP/help" >"$TEST_TMP/optkeys"
+	missing=
+	while read -r opt key; do
+		awk -v o="$opt" '/^       -/ { in_e = index($0, "       " o " ") == 1 || $0 == "       " o; next } in_e' \
+			"$TEST_TMP/options" | grep -qE -- "^ +$key" || missing="$missing $opt:$key"
+	done <"$TEST_TMP/optkeys"
+	if [ -s "$TEST_TMP/optkeys" ] && [ -z "$missing" ]; then
+		ok "vmm-reference(1) documents each key under its own option ($(wc -l <"$TEST_TMP/optkeys") keys)"
+	else
+		not_ok "vmm-reference(1) documents each key under its own option (missing:${missing:- no keys in --help})"
+	fi
 	# And the reverse: an option the page lists as an entry of OPTIONS
 	# (a tag line: indented by the section indent alone, starting with
 	# -x or --name) must exist in --help.
