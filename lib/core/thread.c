@@ -15,11 +15,13 @@ struct thread_start {
 
 static void *thread_main(void *p)
 {
-	struct thread_start s = *(struct thread_start *)p;
+	struct thread_start *s = p;
+	void *(*fn)(void *) = s->fn;
+	void *arg = s->arg;
 
-	free(p);
-	pthread_setname_np(pthread_self(), s.name);
-	return s.fn(s.arg);
+	pthread_setname_np(pthread_self(), s->name);
+	free(s);
+	return fn(arg);
 }
 
 int thread_create(enum thread_role role, const char *name, void *(*fn)(void *), void *arg,

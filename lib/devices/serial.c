@@ -380,9 +380,33 @@ static void com1_input(void *opaque, int fd, uint32_t events)
 	pthread_mutex_unlock(&c->uart.lock);
 }
 
-static void unlock_mutex(void *m)
+/* read() is the one wait of the reader the closing flag cannot end (a
+ * device that never returns): the only place it can be cancelled, so that
+ * it is never cancelled holding the UART lock and normally ends by itself. */
+static ssize_t cancellable_read(int fd, void *buf, size_t len)
 {
-	pthread_mutex_unlock(m);
+	ssize_t n;
+	int e, old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+	n = read(fd, buf, len);
+	e = errno;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	errno = e;
+	return n;
+}
+
+/* Wait while the receive buffer is full. Returns: false once closing. */
+static bool com1_wait_room(struct com1 *c)
+{
+	bool closing;
+
+	pthread_mutex_lock(&c->uart.lock);
+	while (!c->closing && c->uart.r.rx_count == SERIAL_RX_BUF)
+		pthread_cond_wait(&c->space, &c->uart.lock);
+	closing = c->closing;
+	pthread_mutex_unlock(&c->uart.lock);
+	return !closing;
 }
 
 /* Input that epoll cannot watch (a regular file, /dev/null): a thread reads
@@ -392,9 +416,10 @@ static void *com1_reader(void *opaque)
 	struct com1 *c = opaque;
 	uint8_t buf[256];
 
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	for (;;) {
-		ssize_t n = read(c->in_fd, buf, sizeof(buf));
-		volatile size_t done = 0;
+		ssize_t n = cancellable_read(c->in_fd, buf, sizeof(buf));
+		size_t done = 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -402,15 +427,7 @@ static void *com1_reader(void *opaque)
 			break;
 		while (done < (size_t)n) {
 			done += serial_receive(&c->uart, buf + done, (size_t)n - done);
-			bool closing;
-
-			pthread_mutex_lock(&c->uart.lock);
-			pthread_cleanup_push(unlock_mutex, &c->uart.lock);
-			while (!c->closing && c->uart.r.rx_count == SERIAL_RX_BUF)
-				pthread_cond_wait(&c->space, &c->uart.lock);
-			closing = c->closing;
-			pthread_cleanup_pop(1);
-			if (closing)
+			if (!com1_wait_room(c))
 				return NULL;
 		}
 	}
@@ -433,8 +450,8 @@ static void com1_destroy(void *dev)
 		c->closing = true;
 		pthread_cond_signal(&c->space);
 		pthread_mutex_unlock(&c->uart.lock);
-		/* A reader blocked in read() on a pipe-less file returns soon;
-		 * one blocked on a never-ending input is cancelled. */
+		/* A reader waiting for room sees the flag; one blocked in
+		 * read() on a device that never returns is cancelled there. */
 		pthread_cancel(c->reader);
 		pthread_join(c->reader, NULL);
 	}
