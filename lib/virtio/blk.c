@@ -78,8 +78,6 @@ static const struct key_desc blk_keys[] = {
 
 struct virtio_blk {
 	struct virtio_mmio t;           /* first: a virtio device is its transport */
-	const struct device_env *env;
-	char *path;
 	char *name;
 	int fd;
 	bool t_ready;                   /* the transport is initialised */
@@ -192,7 +190,7 @@ static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t nsect
 
 static void io_error(struct virtio_blk *b, const char *what, uint64_t sector, int err)
 {
-	env_err(b->env, "%s: %s at sector %" PRIu64 ": %s", b->name, what, sector,
+	env_err(b->t.env, "%s: %s at sector %" PRIu64 ": %s", b->name, what, sector,
 		strerror(-err));
 }
 
@@ -279,8 +277,9 @@ static uint8_t do_discard(struct virtio_blk *b, struct seg_cursor *out, uint64_t
 }
 
 /* Serve one validated chain. Returns: the used length (bytes written). */
-static uint32_t handle_request(struct virtio_blk *b, struct virtq_chain *c)
+static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 {
+	struct virtio_blk *b = t->opaque;
 	struct virtio_blk_outhdr hdr;
 	struct seg_cursor out, in;
 	struct virtq_seg *last;
@@ -370,17 +369,12 @@ done:
 	return used;
 }
 
-static uint32_t blk_handle(struct virtio_mmio *t, struct virtq_chain *chain)
-{
-	return handle_request(t->opaque, chain);
-}
-
 static void blk_queue_notify(struct virtio_mmio *t, unsigned int index)
 {
 	static const struct virtio_mmio_budget budget = { BLK_BATCH, BLK_BUDGET };
 	struct virtio_blk *b = t->opaque;
 
-	virtio_mmio_serve(t, index, &b->chain, blk_handle, &budget);
+	virtio_mmio_serve(t, index, &b->chain, handle_request, &budget);
 }
 
 static const struct virtio_mmio_ops blk_ops = {
@@ -396,7 +390,6 @@ static void blk_destroy(void *dev)
 	if (b->fd >= 0)
 		close(b->fd);           /* also drops the OFD lock */
 	free(b->name);
-	free(b->path);
 	free(b);
 }
 
@@ -501,13 +494,11 @@ static int blk_open(const struct device_env *env, const struct blk_config *cfg,
 	int r;
 
 	b->fd = -1;
-	b->env = env;
 	if (!cfg->path || idlen > VIRTIO_BLK_ID_BYTES) {
 		env_err(env, "virtio-blk: %s", cfg->path ? "id longer than 20 bytes" : "no image path");
 		return -EINVAL;
 	}
-	b->path = strdup(cfg->path);
-	if (!b->path || asprintf(&b->name, "virtio-blk %s", cfg->path) < 0) {
+	if (asprintf(&b->name, "virtio-blk %s", cfg->path) < 0) {
 		b->name = NULL;
 		return -ENOMEM;
 	}
@@ -556,15 +547,6 @@ static int blk_create(const struct device_env *env, const struct device_resource
 		 b->read_only ? "read-only" : "read-write", b->capacity);
 	*dev = b;
 	return 0;
-}
-
-static void blk_reset(void *dev)
-{
-	struct virtio_blk *b = dev;
-
-	virtio_mmio_lock(&b->t);
-	virtio_mmio_reset(&b->t);
-	virtio_mmio_unlock(&b->t);
 }
 
 #define BLK_STATE_VERSION 1
@@ -619,7 +601,7 @@ static void blk_check_shown(struct virtio_blk *b, struct state_reader *rd)
 	} else {
 		state_get_bytes(rd, saved, now.len);
 		if (!state_reader_error(rd) && memcmp(saved, now.buf, now.len)) {
-			env_err(b->env, "%s: the disk differs from the saved one (size, id or read_only)",
+			env_err(b->t.env, "%s: the disk differs from the saved one (size, id or read_only)",
 				b->name);
 			state_reject(rd);
 		}
@@ -654,7 +636,7 @@ const struct device_ops virtio_blk_device = {
 	.max = VIRTIO_BLK_MAX_DISKS,
 	.wants = VIRTIO_MMIO_WANTS,
 	.create = blk_create,
-	.reset = blk_reset,
+	.reset = virtio_mmio_dev_reset,
 	.save = blk_save,
 	.restore = blk_restore,
 	.destroy = blk_destroy,

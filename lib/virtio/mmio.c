@@ -249,7 +249,7 @@ static void enable_queue(struct virtio_mmio *t, struct virtio_mmio_queue *mq)
 	if (mq->r.num > t->queue_size_max) {
 		r = -EINVAL;
 	} else {
-		r = virtq_enable(&mq->vq, t->mem, mq->r.num, mq->r.desc, mq->r.avail, mq->r.used,
+		r = virtq_enable(&mq->vq, t->env->mem, mq->r.num, mq->r.desc, mq->r.avail, mq->r.used,
 				 t->r.driver_features & (1ull << VIRTIO_RING_F_EVENT_IDX),
 				 t->r.driver_features & (1ull << VIRTIO_RING_F_INDIRECT_DESC));
 	}
@@ -447,7 +447,6 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct virtio_mmio_desc *d,
 	t->ops = d->ops;
 	t->opaque = d->opaque;
 	t->env = env;
-	t->mem = env->mem;
 	t->config = d->config;
 	t->config_len = d->config_len;
 	t->device_features = d->features | (1ull << VIRTIO_F_VERSION_1) |
@@ -688,7 +687,7 @@ int virtio_mmio_apply(struct virtio_mmio *t, const struct virtio_mmio_saved *s)
 	struct virtq vq[VIRTIO_MMIO_MAX_QUEUES];
 
 	for (unsigned int i = 0; i < t->num_queues; i++) {
-		int r = virtq_restore(&vq[i], t->mem, &s->vq[i]);
+		int r = virtq_restore(&vq[i], t->env->mem, &s->vq[i]);
 
 		if (r)
 			return r;
@@ -704,4 +703,38 @@ int virtio_mmio_apply(struct virtio_mmio *t, const struct virtio_mmio_saved *s)
 			virtio_mmio_defer(t, i);
 	}
 	return 0;
+}
+
+void virtio_mmio_dev_reset(void *dev)
+{
+	struct virtio_mmio *t = dev;
+
+	virtio_mmio_lock(t);
+	virtio_mmio_reset(t);
+	virtio_mmio_unlock(t);
+}
+
+int virtio_mmio_dev_save(void *dev, struct state_writer *w)
+{
+	struct virtio_mmio *t = dev;
+	int ret;
+
+	virtio_mmio_lock(t);
+	ret = virtio_mmio_save(t, w);
+	virtio_mmio_unlock(t);
+	return ret;
+}
+
+int virtio_mmio_dev_restore(void *dev, struct state_reader *rd)
+{
+	struct virtio_mmio *t = dev;
+	struct virtio_mmio_saved s;
+	int ret = virtio_mmio_load(t, rd, &s);
+
+	if (ret)
+		return ret;
+	virtio_mmio_lock(t);
+	ret = virtio_mmio_apply(t, &s);
+	virtio_mmio_unlock(t);
+	return ret;
 }

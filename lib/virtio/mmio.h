@@ -107,7 +107,6 @@ struct virtio_mmio {
 	const struct virtio_mmio_ops *ops;
 	void *opaque;
 	const struct device_env *env;
-	const struct guest_mem *mem;
 
 	void *config;
 	uint32_t config_len;
@@ -162,6 +161,13 @@ void virtio_mmio_unlock(struct virtio_mmio *t);
 
 /* Lock held. The device reset as by the driver (status 0). */
 void virtio_mmio_reset(struct virtio_mmio *t);
+
+/* device_ops.reset, .save and .restore of a virtio device (which starts
+ * with its transport: @dev is its struct virtio_mmio) that has no state
+ * beyond its transport's. They take the lock. */
+void virtio_mmio_dev_reset(void *dev);
+int virtio_mmio_dev_save(void *dev, struct state_writer *w);
+int virtio_mmio_dev_restore(void *dev, struct state_reader *rd);
 
 /* Lock held. The transport state as a record "virtio-mmio".
  * Returns: 0 or the writer's error. */

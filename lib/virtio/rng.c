@@ -47,7 +47,6 @@ static const struct key_desc rng_keys[] = {
 
 struct virtio_rng {
 	struct virtio_mmio t;           /* first: a virtio device is its transport */
-	const struct device_env *env;
 	char *name;
 	int fd;                         /* the source, -1: getrandom() */
 	bool t_ready;                   /* the transport is initialised */
@@ -69,7 +68,7 @@ static size_t rng_read(struct virtio_rng *r, uint8_t *buf, size_t len)
 			continue;
 		if (n <= 0) {
 			if (!r->source_warned)
-				env_warn(r->env, "%s: %s", r->name,
+				env_warn(r->t.env, "%s: %s", r->name,
 					 n == 0 ? "the source has no more bytes" : strerror(errno));
 			r->source_warned = true;
 			break;
@@ -160,7 +159,6 @@ static int rng_init(const struct device_env *env, const struct rng_config *cfg,
 	int ret;
 
 	r->fd = -1;
-	r->env = env;
 	if (asprintf(&r->name, "virtio-rng %s", cfg->source ? cfg->source : "getrandom()") < 0) {
 		r->name = NULL;
 		return -ENOMEM;
@@ -197,40 +195,6 @@ static int rng_create(const struct device_env *env, const struct device_resource
 	return 0;
 }
 
-static void rng_reset(void *dev)
-{
-	struct virtio_rng *r = dev;
-
-	virtio_mmio_lock(&r->t);
-	virtio_mmio_reset(&r->t);
-	virtio_mmio_unlock(&r->t);
-}
-
-static int rng_save(void *dev, struct state_writer *w)
-{
-	struct virtio_rng *r = dev;
-	int ret;
-
-	virtio_mmio_lock(&r->t);
-	ret = virtio_mmio_save(&r->t, w);
-	virtio_mmio_unlock(&r->t);
-	return ret;
-}
-
-static int rng_restore(void *dev, struct state_reader *rd)
-{
-	struct virtio_rng *r = dev;
-	struct virtio_mmio_saved s;
-	int ret = virtio_mmio_load(&r->t, rd, &s);
-
-	if (ret)
-		return ret;
-	virtio_mmio_lock(&r->t);
-	ret = virtio_mmio_apply(&r->t, &s);
-	virtio_mmio_unlock(&r->t);
-	return ret;
-}
-
 const struct device_ops virtio_rng_device = {
 	.name = "rng",
 	.summary = "a virtio-rng entropy device",
@@ -239,8 +203,8 @@ const struct device_ops virtio_rng_device = {
 	.max = 1,
 	.wants = VIRTIO_MMIO_WANTS,
 	.create = rng_create,
-	.reset = rng_reset,
-	.save = rng_save,
-	.restore = rng_restore,
+	.reset = virtio_mmio_dev_reset,
+	.save = virtio_mmio_dev_save,
+	.restore = virtio_mmio_dev_restore,
 	.destroy = rng_destroy,
 };
