@@ -47,7 +47,6 @@ struct vmm {
 	struct device_env env;          /* what every device sees */
 	struct vm_device *devices;      /* in creation order */
 	unsigned int ndevices;
-	uint32_t irqs_used;             /* bit per IOAPIC pin */
 
 	struct cmdline cmdline;         /* the user's, then the devices' */
 	struct cmdline defaults;        /* after them: what devices default */

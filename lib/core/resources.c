@@ -19,33 +19,25 @@ static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return alen && blen && a < b + blen && b < a + alen;
 }
 
-/* Whether [base, base + size) of the port or MMIO space is taken. */
-static bool pio_taken(const struct vmm *vm, uint64_t base, uint64_t size)
+/* Whether a device of the VM already holds part of @r. */
+static bool taken(const struct vmm *vm, const struct device_resources *r)
 {
-	for (unsigned int i = 0; i < vm->ndevices; i++)
-		if (overlap(base, size, vm->devices[i].res.pio_base, vm->devices[i].res.pio_size))
-			return true;
-	return false;
-}
+	for (unsigned int i = 0; i < vm->ndevices; i++) {
+		const struct device_resources *d = &vm->devices[i].res;
 
-static bool mmio_taken(const struct vmm *vm, uint64_t base, uint64_t size)
-{
-	for (unsigned int i = 0; i < vm->ndevices; i++)
-		if (overlap(base, size, vm->devices[i].res.mmio_base, vm->devices[i].res.mmio_size))
+		if ((r->irq && r->irq == d->irq) ||
+		    overlap(r->pio_base, r->pio_size, d->pio_base, d->pio_size) ||
+		    overlap(r->mmio_base, r->mmio_size, d->mmio_base, d->mmio_size))
 			return true;
+	}
 	return false;
-}
-
-static bool irq_taken(const struct vmm *vm, unsigned int irq)
-{
-	return vm->irqs_used & (1u << irq);
 }
 
 /* The lowest free window of @size in the device MMIO area, or 0. */
 static uint64_t mmio_find(const struct vmm *vm, uint64_t size)
 {
 	for (uint64_t base = VIRTIO_MMIO_BASE; base + size <= VIRTIO_MMIO_END; base += size)
-		if (!mmio_taken(vm, base, size))
+		if (!taken(vm, &(struct device_resources){ .mmio_base = base, .mmio_size = size }))
 			return base;
 	return 0;
 }
@@ -53,7 +45,7 @@ static uint64_t mmio_find(const struct vmm *vm, uint64_t size)
 static unsigned int irq_find(const struct vmm *vm)
 {
 	for (unsigned int irq = VIRTIO_IRQ_BASE; irq <= IRQ_MAX; irq++)
-		if (!irq_taken(vm, irq))
+		if (!taken(vm, &(struct device_resources){ .irq = irq }))
 			return irq;
 	return 0;
 }
@@ -92,8 +84,7 @@ static bool at_fits(const struct vmm *vm, const struct device_resources *w,
 
 static int check(struct vmm *vm, const struct device_ops *ops, const struct device_resources *r)
 {
-	if ((r->irq && irq_taken(vm, r->irq)) || pio_taken(vm, r->pio_base, r->pio_size) ||
-	    mmio_taken(vm, r->mmio_base, r->mmio_size)) {
+	if (taken(vm, r)) {
 		vm_err(vm, "%s: IRQ %u, ports 0x%x+%u or MMIO 0x%" PRIx64 "+0x%" PRIx64
 		       " already taken", ops->name, r->irq, r->pio_base, r->pio_size,
 		       r->mmio_base, r->mmio_size);
@@ -129,7 +120,5 @@ int vm_device_add(struct vmm *vm, const struct device_ops *ops, const void *conf
 	if (ret)
 		return ret;
 	list[vm->ndevices++] = (struct vm_device){ ops, config, res, dev };
-	if (res.irq)
-		vm->irqs_used |= 1u << res.irq;
 	return 0;
 }
