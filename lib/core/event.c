@@ -107,28 +107,33 @@ int event_loop_mod(struct event_loop *loop, int fd, uint32_t events)
 	return -ENOENT;
 }
 
-int event_loop_run(struct event_loop *loop)
+int event_loop_dispatch(struct event_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[16];
+	int n = epoll_wait(loop->epfd, evs, 16, timeout_ms);
 
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct event_handler *h = evs[i].data.ptr;
+
+		if (!h) /* stop_fd */
+			continue;
+		if (h->fn)
+			h->fn(h->opaque, h->fd, evs[i].events);
+		if (__atomic_load_n(&loop->stopping, __ATOMIC_ACQUIRE))
+			break;
+	}
+	return n;
+}
+
+int event_loop_run(struct event_loop *loop)
+{
 	while (!__atomic_load_n(&loop->stopping, __ATOMIC_ACQUIRE)) {
-		int n = epoll_wait(loop->epfd, evs, 16, -1);
+		int n = event_loop_dispatch(loop, -1);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n; i++) {
-			struct event_handler *h = evs[i].data.ptr;
-
-			if (!h) /* stop_fd */
-				continue;
-			if (h->fn)
-				h->fn(h->opaque, h->fd, evs[i].events);
-			if (__atomic_load_n(&loop->stopping, __ATOMIC_ACQUIRE))
-				break;
-		}
+		if (n < 0)
+			return n;
 	}
 	return 0;
 }

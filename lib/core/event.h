@@ -30,6 +30,10 @@ int event_loop_del(struct event_loop *loop, int fd);
 /* Change the events watched on @fd (any thread). */
 int event_loop_mod(struct event_loop *loop, int fd, uint32_t events);
 
+/* Wait up to @timeout_ms (-1: no limit) and dispatch what is ready.
+ * Returns: the number of events, or a negative errno. */
+int event_loop_dispatch(struct event_loop *loop, int timeout_ms);
+
 /* Dispatch events until stopped. Returns: 0 or a negative errno. */
 int event_loop_run(struct event_loop *loop);
 

@@ -20,6 +20,7 @@
 #include "vmmcore/vmm.h"
 
 struct vcpu;
+struct vm_io;
 
 /* A device of the VM, with the resources the core handed out to it. */
 struct vm_device {
@@ -45,6 +46,8 @@ struct vmm {
 	unsigned int nvcpus;
 
 	struct device_env env;          /* what every device sees */
+	struct vm_io *io;               /* device I/O threads' loops, newest first */
+	unsigned int nio;
 	struct vm_device *devices;      /* in creation order */
 	unsigned int ndevices;
 

@@ -17,6 +17,7 @@
 
 #include "arch/x86/layout.h"
 #include "boot/boot.h"
+#include "core/iothread.h"
 #include "core/kvm.h"
 #include "core/log.h"
 #include "core/machine.h"
@@ -61,6 +62,11 @@ static int svc_cmdline_default(void *p, const char *name, const char *param)
 	return cmdline_append(&vm->defaults, param);
 }
 
+static struct event_loop *svc_io_loop(void *vm, const char *what)
+{
+	return vm_io_loop(vm, what);
+}
+
 static void svc_log(void *vm, int prio, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
@@ -87,6 +93,7 @@ static const struct device_env_ops env_ops = {
 	.ioeventfd = svc_ioeventfd,
 	.cmdline_append = svc_cmdline_append,
 	.cmdline_default = svc_cmdline_default,
+	.io_loop = svc_io_loop,
 	.log = svc_log,
 	.request_reset = svc_request_reset,
 	.stopping = svc_stopping,
@@ -318,7 +325,7 @@ static void wait_for_stop(struct vmm *vm, int done_fd)
 	}
 }
 
-/* Event thread and vCPUs, until the event loop stops. */
+/* Event thread, device I/O threads and vCPUs, until the event loop stops. */
 static void run_threads(struct vmm *vm)
 {
 	struct vmm_exit_info requested = { .reason = VMM_STOP_REQUESTED, .vcpu = -1 };
@@ -331,7 +338,9 @@ static void run_threads(struct vmm *vm)
 		vm_err(vm, "cannot start the event thread: %s", strerror(-ret));
 		stop_on_error(vm, ret);
 	} else {
-		ret = vcpu_start_all(vm);
+		ret = vm_io_start(vm);
+		if (!ret)
+			ret = vcpu_start_all(vm);
 		if (ret)
 			stop_on_error(vm, ret);
 		wait_for_stop(vm, arg.done_fd);
@@ -342,6 +351,7 @@ static void run_threads(struct vmm *vm)
 	/* Stopped by vmm_stop(): record it unless something else did. */
 	vm_request_stop(vm, &requested);
 	vcpu_stop_all(vm);
+	vm_io_stop(vm);
 }
 
 VMM_EXPORT int vmm_run(struct vmm *vm)
@@ -393,7 +403,9 @@ VMM_EXPORT void vmm_destroy(struct vmm *vm)
 	if (!vm)
 		return;
 	vcpu_destroy_all(vm);
+	vm_io_stop(vm);
 	destroy_devices(vm);
+	vm_io_release(vm);
 	event_loop_release(&vm->events);
 	bus_release(&vm->pio_bus);
 	bus_release(&vm->mmio_bus);

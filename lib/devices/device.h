@@ -54,6 +54,10 @@ struct device_env_ops {
 	/* @param ("root=/dev/vda rw") goes after every device's parameters,
 	 * unless the user's command line or an earlier default has @name. */
 	int (*cmdline_default)(void *vm, const char *name, const char *param);
+	/* An event loop of the device's own, run by a device I/O thread of
+	 * its own while the VM runs: where the device does host I/O that
+	 * may block. NULL on failure (logged). */
+	struct event_loop *(*io_loop)(void *vm, const char *what);
 	void (*log)(void *vm, int prio, const char *fmt, va_list ap);
 	void (*request_reset)(void *vm);        /* the guest reset the machine */
 	bool (*stopping)(void *vm);             /* the VM is being stopped */
@@ -115,6 +119,12 @@ static inline int env_cmdline_default(const struct device_env *env, const char *
 {
 	return env->ops && env->ops->cmdline_default ?
 	       env->ops->cmdline_default(env->vm, name, param) : -ENOSYS;
+}
+
+/* Without the service (unit tests), the environment's own loop. */
+static inline struct event_loop *env_io_loop(const struct device_env *env, const char *what)
+{
+	return env->ops && env->ops->io_loop ? env->ops->io_loop(env->vm, what) : env->events;
 }
 
 static inline void env_request_reset(const struct device_env *env)

@@ -2,9 +2,10 @@
 /*
  * virtio-blk device (virtio 1.x, 5.2) on the virtio-mmio transport.
  *
- * One request queue of 256 entries, processed synchronously with the
- * transport lock held (on the event-loop thread when the notification came
- * through the ioeventfd). Requests:
+ * One request queue of 256 entries, served one request at a time by the
+ * device's own I/O thread with the transport lock dropped (mmio.h): a
+ * disk that blocks delays only its own requests, never a vCPU, the
+ * console or another device. Requests:
  *
  *   header (type, ioprio, sector), device-readable, 16 bytes
  *   data: device-writable for IN and GET_ID, readable for OUT, DISCARD and
@@ -371,7 +372,9 @@ done:
 
 static void blk_queue_notify(struct virtio_mmio *t, unsigned int index)
 {
-	static const struct virtio_mmio_budget budget = { BLK_BATCH, BLK_BUDGET };
+	static const struct virtio_mmio_budget budget = {
+		.chains = BLK_BATCH, .bytes = BLK_BUDGET, .blocking = true,
+	};
 	struct virtio_blk *b = t->opaque;
 
 	virtio_mmio_serve(t, index, &b->chain, handle_request, &budget);

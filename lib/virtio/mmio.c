@@ -47,10 +47,12 @@ void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* Atomic: a blocking handler reports without the lock. */
+	bool warned = __atomic_exchange_n(&t->warned, true, __ATOMIC_RELAXED);
+
 	va_start(ap, fmt);
-	tlog(t, t->warned ? VMM_LOG_DEBUG : VMM_LOG_WARNING, fmt, ap);
+	tlog(t, warned ? VMM_LOG_DEBUG : VMM_LOG_WARNING, fmt, ap);
 	va_end(ap);
-	t->warned = true;
 }
 
 void virtio_mmio_lock(struct virtio_mmio *t)
@@ -136,15 +138,35 @@ bool virtio_mmio_defer(struct virtio_mmio *t, unsigned int index)
 	return write(t->queues[index].notify_fd, &one, sizeof(one)) == sizeof(one);
 }
 
-void virtio_mmio_serve(struct virtio_mmio *t, unsigned int index, struct virtq_chain *chain,
-		       uint32_t (*handle)(struct virtio_mmio *t, struct virtq_chain *chain),
-		       const struct virtio_mmio_budget *budget)
+/* Lock held. Wait until no chain is in flight outside the lock. */
+static void quiesce(struct virtio_mmio *t)
 {
-	struct virtq *q = virtio_mmio_queue(t, index);
+	while (t->serving)
+		pthread_cond_wait(&t->idle, &t->lock);
+}
+
+/* Lock held. Hand @chain to @handle, without the lock if it may block. */
+static uint32_t handle_chain(struct virtio_mmio *t, struct virtq_chain *chain,
+			     uint32_t (*handle)(struct virtio_mmio *t, struct virtq_chain *chain),
+			     bool blocking)
+{
+	uint32_t used;
+
+	if (!blocking)
+		return handle(t, chain);
+	virtio_mmio_unlock(t);
+	used = handle(t, chain);
+	virtio_mmio_lock(t);
+	return used;
+}
+
+static void serve_batch(struct virtio_mmio *t, struct virtq *q, unsigned int index,
+			struct virtq_chain *chain,
+			uint32_t (*handle)(struct virtio_mmio *t, struct virtq_chain *chain),
+			const struct virtio_mmio_budget *budget)
+{
 	uint64_t bytes = 0;
 
-	if (!q)
-		return;
 	for (unsigned int n = 0;; n++) {
 		uint32_t used;
 		int r;
@@ -164,11 +186,44 @@ void virtio_mmio_serve(struct virtio_mmio *t, unsigned int index, struct virtq_c
 						strerror(-r));
 			continue;
 		}
-		used = handle(t, chain);
+		used = handle_chain(t, chain, handle, budget->blocking);
 		virtq_push(q, chain->head, used);
+		if (budget->blocking)
+			virtio_mmio_queue_done(t, q);
 		bytes += chain->readable_len + used;
 	}
 	virtio_mmio_queue_done(t, q);
+}
+
+void virtio_mmio_serve(struct virtio_mmio *t, unsigned int index, struct virtq_chain *chain,
+		       uint32_t (*handle)(struct virtio_mmio *t, struct virtq_chain *chain),
+		       const struct virtio_mmio_budget *budget)
+{
+	struct virtq *q = virtio_mmio_queue(t, index);
+
+	if (!q)
+		return;
+	if (t->serving) {
+		/* Another thread serves with the lock dropped: after it. */
+		t->rerun |= 1u << index;
+		return;
+	}
+	/* Requests that block are for the I/O thread, not a vCPU's. */
+	if (budget->blocking && !t->on_loop && virtio_mmio_defer(t, index))
+		return;
+	t->serving = budget->blocking;
+	serve_batch(t, q, index, chain, handle, budget);
+	if (!budget->blocking)
+		return;
+	t->serving = false;
+	pthread_cond_broadcast(&t->idle);
+	while (t->rerun) {
+		unsigned int i = (unsigned int)__builtin_ctz(t->rerun);
+
+		t->rerun &= ~(1u << i);
+		if (!virtio_mmio_defer(t, i))
+			notify_locked(t, i);
+	}
 }
 
 static void reset_queue_regs(struct virtio_mmio *t, struct virtio_mmio_queue *mq)
@@ -182,6 +237,8 @@ static void reset_queue_regs(struct virtio_mmio *t, struct virtio_mmio_queue *mq
 
 void virtio_mmio_reset(struct virtio_mmio *t)
 {
+	quiesce(t);
+	t->rerun = 0;
 	t->r.status = 0;
 	t->r.driver_features = 0;
 	t->r.device_features_sel = 0;
@@ -375,8 +432,10 @@ static void write_reg(struct virtio_mmio *t, uint32_t off, uint32_t val)
 			break;
 		if (val == 1 && !mq->vq.s.ready)
 			enable_queue(t, mq);
-		else if (val == 0)
+		else if (val == 0) {
+			quiesce(t);
 			virtq_reset(&mq->vq);
+		}
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		notify_locked(t, val);
@@ -442,6 +501,11 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct virtio_mmio_desc *d,
 	r = pthread_mutex_init(&t->lock, NULL);
 	if (r)
 		return -r;
+	r = pthread_cond_init(&t->idle, NULL);
+	if (r) {
+		pthread_mutex_destroy(&t->lock);
+		return -r;
+	}
 	t->name = d->name ? d->name : "virtio";
 	t->device_id = d->device_id;
 	t->ops = d->ops;
@@ -455,11 +519,16 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct virtio_mmio_desc *d,
 	t->num_queues = d->num_queues;
 	t->queue_size_max = qmax;
 	t->irqfd = -1;
+	t->loop = env_io_loop(env, t->name);
 	for (unsigned int i = 0; i < t->num_queues; i++) {
 		t->queues[i].t = t;
 		t->queues[i].index = i;
 		t->queues[i].notify_fd = -1;
 		reset_queue_regs(t, &t->queues[i]);
+	}
+	if (!t->loop) {
+		virtio_mmio_release(t);
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -473,7 +542,11 @@ static void notify_event(void *opaque, int fd, uint32_t events)
 	/* Non-blocking; draining it is all that matters. */
 	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return;
-	virtio_mmio_notify(mq->t, mq->index);
+	virtio_mmio_lock(mq->t);
+	mq->t->on_loop = true;
+	notify_locked(mq->t, mq->index);
+	mq->t->on_loop = false;
+	virtio_mmio_unlock(mq->t);
 }
 
 static uint64_t notify_addr(const struct virtio_mmio *t)
@@ -499,7 +572,7 @@ static int attach_queue(struct virtio_mmio *t, struct virtio_mmio_queue *mq)
 		env_dbg(t->env, "%s: no ioeventfd for queue %u (%s), using MMIO exits",
 			t->name, mq->index, strerror(-r));
 	mq->ioeventfd = r == 0;
-	r = event_loop_add(t->env->events, fd, EPOLLIN, notify_event, mq);
+	r = event_loop_add(t->loop, fd, EPOLLIN, notify_event, mq);
 	if (r < 0) {
 		env_err(t->env, "%s: cannot watch the queue %u eventfd: %s",
 			t->name, mq->index, strerror(-r));
@@ -566,7 +639,7 @@ void virtio_mmio_release(struct virtio_mmio *t)
 		if (mq->notify_fd < 0)
 			continue;
 		if (mq->watched)
-			event_loop_del(t->env->events, mq->notify_fd);
+			event_loop_del(t->loop, mq->notify_fd);
 		if (mq->ioeventfd)
 			env_ioeventfd(t->env, mq->notify_fd, notify_addr(t), 4, true, i, false);
 		close(mq->notify_fd);
@@ -580,6 +653,7 @@ void virtio_mmio_release(struct virtio_mmio *t)
 	if (t->attached)
 		bus_unregister(t->env->mmio_bus, t->res.mmio_base, t);
 	t->attached = false;
+	pthread_cond_destroy(&t->idle);
 	pthread_mutex_destroy(&t->lock);
 }
 
@@ -588,8 +662,9 @@ void virtio_mmio_release(struct virtio_mmio *t)
 
 #define VIRTIO_MMIO_STATE_VERSION 1
 
-int virtio_mmio_save(const struct virtio_mmio *t, struct state_writer *w)
+int virtio_mmio_save(struct virtio_mmio *t, struct state_writer *w)
 {
+	quiesce(t);
 	state_begin(w, "virtio-mmio", VIRTIO_MMIO_STATE_VERSION);
 	state_put_u32(w, t->device_id);
 	state_put_u64(w, t->device_features);
@@ -686,6 +761,7 @@ int virtio_mmio_apply(struct virtio_mmio *t, const struct virtio_mmio_saved *s)
 {
 	struct virtq vq[VIRTIO_MMIO_MAX_QUEUES];
 
+	quiesce(t);
 	for (unsigned int i = 0; i < t->num_queues; i++) {
 		int r = virtq_restore(&vq[i], t->env->mem, &s->vq[i]);
 

@@ -17,11 +17,21 @@
  * irqfd (unit tests) the IRQ line is pulsed instead; without ioeventfds
  * QueueNotify traps to the register file.
  *
+ * Threads: every device has an event loop of its own (env_io_loop()),
+ * run by its own device I/O thread: its queues' notifications, and
+ * whatever host descriptor it watches (a TAP), are served there, so that
+ * a device waiting for its host I/O delays nobody else.
+ *
  * Locking: one mutex per device (t->lock) protects the transport and
  * device state. MMIO accesses come from vCPU threads, notifications from
- * the event thread. Every ops callback is called with the lock held;
- * the virtio_mmio_*() helpers marked "lock held" must be called with it
- * held (i.e. from a callback, or between virtio_mmio_lock()/unlock()).
+ * the device's I/O thread. Every ops callback is called with the lock
+ * held; the virtio_mmio_*() helpers marked "lock held" must be called
+ * with it held (i.e. from a callback, or between virtio_mmio_lock() and
+ * unlock()). A device whose requests block (a disk) serves them with the
+ * lock dropped (virtio_mmio_budget.blocking): one thread serves at a time,
+ * a notification meanwhile is served after it, and reset, queue disable,
+ * save and restore wait until the chain in flight is done, so that no
+ * guest buffer is written after the driver took it back.
  */
 #ifndef VMM_VIRTIO_MMIO_H
 #define VMM_VIRTIO_MMIO_H
@@ -118,6 +128,11 @@ struct virtio_mmio {
 	struct virtio_mmio_queue queues[VIRTIO_MMIO_MAX_QUEUES];
 
 	struct device_resources res;    /* where the VM core placed us */
+	struct event_loop *loop;        /* the device's I/O thread's */
+	pthread_cond_t idle;            /* signalled when serving ends */
+	bool serving;                   /* a blocking serve is in flight */
+	bool on_loop;                   /* the I/O thread is serving */
+	uint32_t rerun;                 /* queues notified meanwhile */
 	int irqfd;
 	bool attached;                  /* window registered on the MMIO bus */
 	bool warned;                    /* a guest error was already logged */
@@ -169,9 +184,9 @@ void virtio_mmio_dev_reset(void *dev);
 int virtio_mmio_dev_save(void *dev, struct state_writer *w);
 int virtio_mmio_dev_restore(void *dev, struct state_reader *rd);
 
-/* Lock held. The transport state as a record "virtio-mmio".
- * Returns: 0 or the writer's error. */
-int virtio_mmio_save(const struct virtio_mmio *t, struct state_writer *w);
+/* Lock held. The transport state as a record "virtio-mmio" (once no chain
+ * is in flight). Returns: 0 or the writer's error. */
+int virtio_mmio_save(struct virtio_mmio *t, struct state_writer *w);
 
 /* Read a record "virtio-mmio" into @s and check it against @t (the same
  * device type, features and queues; registers a driver could have set).
@@ -193,15 +208,18 @@ struct virtq *virtio_mmio_queue(struct virtio_mmio *t, unsigned int index);
  * the buffers pushed on @q since the last call. */
 void virtio_mmio_queue_done(struct virtio_mmio *t, struct virtq *q);
 
-/* Lock held. Have queue @index notified again from the event loop (to
- * yield after a long batch). Returns: false when the queue has no event
- * loop notifier; the caller then goes on itself. */
+/* Lock held. Have queue @index notified again from the device's event
+ * loop (to yield after a long batch). Returns: false when the queue has
+ * no event loop notifier; the caller then goes on itself. */
 bool virtio_mmio_defer(struct virtio_mmio *t, unsigned int index);
 
 /* What serving one notification may cost before the rest is deferred. */
 struct virtio_mmio_budget {
 	unsigned int chains;
 	uint64_t bytes;                 /* read from the guest or written to it */
+	/* handle() may block on host I/O: it runs without the lock, and each
+	 * chain's interrupt goes as soon as it is used. */
+	bool blocking;
 };
 
 /* Lock held. Serve queue @index: every available chain is validated into

@@ -10,7 +10,7 @@
  * (/dev/hwrng, /dev/urandom, a file, a FIFO). The source is read without
  * blocking: one that has fewer bytes to give (a file at its end, a FIFO
  * with nothing written) gives the guest what it has, possibly nothing,
- * and the event thread never waits for it. A chain with a device-readable
+ * and its I/O thread never waits for it. A chain with a device-readable
  * descriptor breaks the spec and is returned with length 0.
  *
  * The device has no configuration space and no state beyond its
@@ -103,7 +103,7 @@ static uint32_t rng_fill(struct virtio_mmio *t, struct virtq_chain *c)
 
 static void rng_queue_notify(struct virtio_mmio *t, unsigned int index)
 {
-	static const struct virtio_mmio_budget budget = { RNG_BATCH, RNG_BUDGET };
+	static const struct virtio_mmio_budget budget = { .chains = RNG_BATCH, .bytes = RNG_BUDGET };
 	struct virtio_rng *r = t->opaque;
 
 	virtio_mmio_serve(t, index, &r->chain, rng_fill, &budget);

@@ -74,9 +74,12 @@ static uint32_t rd(uint32_t off)
 	return drv_rd(t, off);
 }
 
+/* A write, then what the device's I/O thread would serve meanwhile. */
 static void wr(uint32_t off, uint32_t v)
 {
 	drv_wr(t, off, v);
+	while (event_loop_dispatch(t->loop, 0) > 0)
+		;
 }
 
 static uint64_t device_features(void)
