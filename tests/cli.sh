@@ -53,7 +53,9 @@ expect_status "--kernel unterminated quote" 2 "--kernel: key 'cmdline': untermin
 expect_status "--kernel given twice" 2 "--kernel given more than once" --kernel "$K" --kernel "$K"
 expect_status "--block without path" 2 "--block: key 'path' is required" --block read_only=on --kernel "$K"
 expect_status "--block bad boolean" 2 "--block: key 'read_only': 'sometimes' is not on or off" --block "path=$TEST_TMP/kernel,read_only=sometimes" --kernel "$K"
-expect_status "--net is not available yet" 2 "unrecognized option|unknown option" --net tap=tap0 --kernel "$K"
+expect_status "--net without tap" 2 "--net: key 'tap' is required" --net mac=02:00:00:00:00:01 --kernel "$K"
+expect_status "--net multicast MAC" 2 "--net: key 'mac': 01:00:5e:00:00:01 is multicast" --net tap=vmmt0,mac=01:00:5e:00:00:01 --kernel "$K"
+expect_status "--net nine times" 2 "--net: at most 8 allowed" --net tap=a --net tap=b --net tap=c --net tap=d --net tap=e --net tap=f --net tap=g --net tap=h --net tap=i --kernel "$K"
 
 # Build failures: exit 1 with a message naming the file.
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
@@ -61,8 +63,9 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	expect_status "kernel is a directory" 1 "kernel $TEST_TMP: Is a directory" --kernel "path=$TEST_TMP"
 	expect_status "kernel is not a kernel" 1 "not an ELF vmlinux or bzImage" --kernel "$K"
 	expect_status "missing initrd" 1 "initrd $TEST_TMP/none: No such file or directory" --kernel "path=$GUEST_DIR/boot.elf,initrd=$TEST_TMP/none"
+	expect_status "missing TAP" 1 "no network interface vmmnosuchtap0: create the TAP with 'ip tuntap add dev vmmnosuchtap0 mode tap" --net tap=vmmnosuchtap0 --kernel "path=$GUEST_DIR/boot.elf"
 else
-	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd"; do
+	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" "missing TAP"; do
 		skip "$d" "/dev/kvm not available"
 	done
 fi

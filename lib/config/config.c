@@ -365,7 +365,7 @@ VMM_EXPORT int vmm_config_add_device(struct vmm_config *cfg, const char *type, c
 	if (!rec)
 		return fail(cfg, -ENOMEM, "out of memory");
 	ret = keys_parse(t->keys, type, rec, t->config_size, value && *value ? value : NULL,
-			 NULL, cfg->error, sizeof(cfg->error));
+			 t->check, cfg->error, sizeof(cfg->error));
 	if (ret) {
 		free(rec);
 		return ret;

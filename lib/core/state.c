@@ -132,6 +132,21 @@ static const uint8_t *take(struct state_reader *r, size_t n)
 	return p;
 }
 
+int state_get_match(struct state_reader *r, const struct state_writer *want)
+{
+	const uint8_t *s = want->err ? NULL : take(r, want->len);
+
+	if (!s) {
+		state_reject(r);
+		return r->err;
+	}
+	if (want->len && memcmp(s, want->buf, want->len)) {
+		state_reject(r);
+		return -ESTALE;
+	}
+	return 0;
+}
+
 static uint64_t get_le(struct state_reader *r, unsigned int n)
 {
 	const uint8_t *p = take(r, n);

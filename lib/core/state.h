@@ -71,6 +71,10 @@ uint32_t state_get_u32(struct state_reader *r);
 uint64_t state_get_u64(struct state_reader *r);
 bool state_get_bool(struct state_reader *r);    /* 0 or 1, else -EBADMSG */
 void state_get_bytes(struct state_reader *r, void *p, size_t len);
+/* Read exactly the bytes @want holds (what a device shows now, written
+ * as at save). Returns: 0, -ESTALE when they differ (the state is
+ * rejected), or the reader's error. */
+int state_get_match(struct state_reader *r, const struct state_writer *want);
 /* Mark the state read as invalid (a value out of range). */
 void state_reject(struct state_reader *r);
 int state_reader_error(const struct state_reader *r);

@@ -79,6 +79,7 @@ struct device_ops {
 	const char *name;               /* type name, also the CLI option */
 	const char *summary;            /* one line for help texts */
 	const struct key_desc *keys;    /* NULL: built in, one in every VM */
+	keys_check_fn check;            /* of a parsed record, optional */
 	size_t config_size;             /* of the record the keys describe */
 	unsigned int max;               /* devices of this type per VM */
 	struct device_resources wants;

@@ -12,6 +12,7 @@
 	X(i8042_device) \
 	X(virtio_blk_device) \
 	X(virtio_rng_device) \
+	X(virtio_net_device) \
 	/* a line per device type, above this one */
 
 #define DECLARE(ops) extern const struct device_ops ops;

@@ -95,67 +95,6 @@ struct virtio_blk {
 /* Source of zeroes for WRITE_ZEROES without fallocate. */
 static const uint8_t zero_block[64 * 1024];
 
-/* Walks a segment list as one byte stream. */
-struct seg_cursor {
-	const struct virtq_seg *seg;
-	unsigned int n;
-	uint32_t off;                   /* in seg[0] */
-};
-
-static void cursor_init(struct seg_cursor *c, const struct virtq_seg *seg, unsigned int n)
-{
-	c->seg = seg;
-	c->n = n;
-	c->off = 0;
-}
-
-/* Copy @len bytes out of the stream; false if it is shorter. */
-static bool cursor_read(struct seg_cursor *c, void *dst, size_t len)
-{
-	uint8_t *d = dst;
-
-	while (len) {
-		size_t chunk;
-
-		if (!c->n)
-			return false;
-		chunk = c->seg->len - c->off;
-		if (chunk > len)
-			chunk = len;
-		memcpy(d, (uint8_t *)c->seg->hva + c->off, chunk);
-		d += chunk;
-		len -= chunk;
-		c->off += (uint32_t)chunk;
-		if (c->off == c->seg->len) {
-			c->seg++;
-			c->n--;
-			c->off = 0;
-		}
-	}
-	return true;
-}
-
-/* The rest of the stream, at most @limit bytes, as an iovec array. */
-static int cursor_iov(const struct seg_cursor *c, uint64_t limit, struct iovec *iov)
-{
-	int cnt = 0;
-
-	for (unsigned int i = 0; i < c->n && limit; i++) {
-		uint32_t off = i ? 0 : c->off;
-		uint64_t len = c->seg[i].len - off;
-
-		if (len > limit)
-			len = limit;
-		if (!len)
-			continue;
-		iov[cnt].iov_base = (uint8_t *)c->seg[i].hva + off;
-		iov[cnt].iov_len = len;
-		cnt++;
-		limit -= len;
-	}
-	return cnt;
-}
-
 /* preadv/pwritev until done. Returns: 0 or a negative errno (-EIO at EOF). */
 static int rw_full(int fd, struct iovec *iov, int cnt, uint64_t off, bool write)
 {
@@ -247,7 +186,7 @@ static int discard_range(struct virtio_blk *b, bool zeroes, bool unmap, uint64_t
 	return write_zeroes_slow(b, off, len);
 }
 
-static uint8_t do_discard(struct virtio_blk *b, struct seg_cursor *out, uint64_t out_len,
+static uint8_t do_discard(struct virtio_blk *b, struct virtq_cursor *out, uint64_t out_len,
 			  bool zeroes)
 {
 	uint64_t n = out_len / RANGE_SIZE;
@@ -259,7 +198,7 @@ static uint8_t do_discard(struct virtio_blk *b, struct seg_cursor *out, uint64_t
 		uint32_t allowed = zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
 		int r;
 
-		if (!cursor_read(out, &range, sizeof(range)))
+		if (!virtq_cursor_read(out, &range, sizeof(range)))
 			return VIRTIO_BLK_S_IOERR;
 		if (range.flags & ~allowed)
 			return VIRTIO_BLK_S_UNSUPP;
@@ -282,7 +221,7 @@ static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 {
 	struct virtio_blk *b = t->opaque;
 	struct virtio_blk_outhdr hdr;
-	struct seg_cursor out, in;
+	struct virtq_cursor out, in;
 	struct virtq_seg *last;
 	uint8_t *status;
 	uint64_t out_len, in_len;
@@ -299,10 +238,10 @@ static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 	status = (uint8_t *)last->hva + last->len - 1;
 	in_len = c->writable_len - 1;
 	last->len--;                    /* keep the status out of the data */
-	cursor_init(&in, &c->seg[c->nreadable], c->nseg - c->nreadable);
-	cursor_init(&out, c->seg, c->nreadable);
+	virtq_cursor_init(&in, &c->seg[c->nreadable], c->nseg - c->nreadable);
+	virtq_cursor_init(&out, c->seg, c->nreadable);
 
-	if (!cursor_read(&out, &hdr, sizeof(hdr)))
+	if (!virtq_cursor_read(&out, &hdr, sizeof(hdr)))
 		goto done;
 	out_len = c->readable_len - HDR_SIZE;
 
@@ -312,7 +251,7 @@ static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 		if (out_len || in_len % VIRTIO_BLK_SECTOR_SIZE ||
 		    !range_ok(b, hdr.sector, in_len / VIRTIO_BLK_SECTOR_SIZE))
 			break;
-		cnt = cursor_iov(&in, in_len, b->iov);
+		cnt = virtq_cursor_iov(&in, in_len, b->iov);
 		r = rw_full(b->fd, b->iov, cnt, hdr.sector * VIRTIO_BLK_SECTOR_SIZE, false);
 		if (r < 0) {
 			io_error(b, "read", hdr.sector, r);
@@ -325,7 +264,7 @@ static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 		if (b->read_only || in_len || out_len % VIRTIO_BLK_SECTOR_SIZE ||
 		    !range_ok(b, hdr.sector, out_len / VIRTIO_BLK_SECTOR_SIZE))
 			break;
-		cnt = cursor_iov(&out, out_len, b->iov);
+		cnt = virtq_cursor_iov(&out, out_len, b->iov);
 		r = rw_full(b->fd, b->iov, cnt, hdr.sector * VIRTIO_BLK_SECTOR_SIZE, true);
 		if (r < 0) {
 			io_error(b, "write", hdr.sector, r);
@@ -348,7 +287,7 @@ static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 
 		if (out_len || !in_len)
 			break;
-		cnt = cursor_iov(&in, n, iov);
+		cnt = virtq_cursor_iov(&in, n, iov);
 		for (int i = 0, done = 0; i < cnt; done += (int)iov[i].iov_len, i++)
 			memcpy(iov[i].iov_base, b->id + done, iov[i].iov_len);
 		used += (uint32_t)n;
@@ -595,20 +534,12 @@ static int blk_save(void *dev, struct state_writer *w)
 static void blk_check_shown(struct virtio_blk *b, struct state_reader *rd)
 {
 	struct state_writer now;
-	uint8_t saved[64];
 
 	state_writer_init(&now);
 	blk_shown_save(b, &now);
-	if (state_writer_error(&now) || now.len > sizeof(saved)) {
-		state_reject(rd);
-	} else {
-		state_get_bytes(rd, saved, now.len);
-		if (!state_reader_error(rd) && memcmp(saved, now.buf, now.len)) {
-			env_err(b->t.env, "%s: the disk differs from the saved one (size, id or read_only)",
-				b->name);
-			state_reject(rd);
-		}
-	}
+	if (state_get_match(rd, &now) == -ESTALE)
+		env_err(b->t.env, "%s: the disk differs from the saved one (size, id or read_only)",
+			b->name);
 	state_writer_release(&now);
 }
 

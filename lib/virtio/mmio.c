@@ -290,6 +290,8 @@ static void write_status(struct virtio_mmio *t, uint32_t val)
 	/* Buffers may have been made available (and notified) before
 	 * DRIVER_OK: the device could not use them then, it can now. */
 	if (added & VIRTIO_CONFIG_S_DRIVER_OK) {
+		if (t->ops->driver_ok)
+			t->ops->driver_ok(t);
 		for (unsigned int i = 0; i < t->num_queues; i++)
 			notify_locked(t, i);
 	}

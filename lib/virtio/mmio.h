@@ -60,6 +60,9 @@ struct virtio_mmio_ops {
 	/* Queue @index was notified while the device is live (DRIVER_OK,
 	 * queue ready, not failed or needing reset). Lock held. */
 	void (*queue_notify)(struct virtio_mmio *t, unsigned int index);
+	/* The driver set DRIVER_OK: the features are final. Optional.
+	 * Lock held. */
+	void (*driver_ok)(struct virtio_mmio *t);
 	/* The driver reset the device (status 0). Optional. Lock held. */
 	void (*reset)(struct virtio_mmio *t);
 	/* Driver write to the config space, already bounds-checked against

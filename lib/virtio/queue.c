@@ -328,6 +328,11 @@ bool virtq_needs_interrupt(struct virtq *q)
 	return need_event(load16(used_event_ptr(q)), new_idx, old);
 }
 
+void virtq_unpop(struct virtq *q, unsigned int n)
+{
+	q->s.last_avail_idx = (uint16_t)(q->s.last_avail_idx - n);
+}
+
 unsigned int virtq_pending(const struct virtq *q)
 {
 	uint16_t n;
@@ -336,4 +341,59 @@ unsigned int virtq_pending(const struct virtq *q)
 		return 0;
 	n = (uint16_t)(load16_acquire(&q->avail->idx) - q->s.last_avail_idx);
 	return n > q->s.size ? 0 : n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Chains as byte streams. */
+
+void virtq_cursor_init(struct virtq_cursor *c, const struct virtq_seg *seg, unsigned int n)
+{
+	c->seg = seg;
+	c->n = n;
+	c->off = 0;
+}
+
+bool virtq_cursor_read(struct virtq_cursor *c, void *dst, size_t len)
+{
+	uint8_t *d = dst;
+
+	while (len) {
+		size_t chunk;
+
+		if (!c->n)
+			return false;
+		chunk = c->seg->len - c->off;
+		if (chunk > len)
+			chunk = len;
+		memcpy(d, (uint8_t *)c->seg->hva + c->off, chunk);
+		d += chunk;
+		len -= chunk;
+		c->off += (uint32_t)chunk;
+		if (c->off == c->seg->len) {
+			c->seg++;
+			c->n--;
+			c->off = 0;
+		}
+	}
+	return true;
+}
+
+int virtq_cursor_iov(const struct virtq_cursor *c, uint64_t limit, struct iovec *iov)
+{
+	int cnt = 0;
+
+	for (unsigned int i = 0; i < c->n && limit; i++) {
+		uint32_t off = i ? 0 : c->off;
+		uint64_t len = c->seg[i].len - off;
+
+		if (len > limit)
+			len = limit;
+		if (!len)
+			continue;
+		iov[cnt].iov_base = (uint8_t *)c->seg[i].hva + off;
+		iov[cnt].iov_len = len;
+		cnt++;
+		limit -= len;
+	}
+	return cnt;
 }

@@ -27,7 +27,9 @@
 #define VMM_VIRTIO_QUEUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <linux/virtio_ring.h>
 
 #include "core/memory.h"
@@ -138,6 +140,25 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len);
  * Call once after a batch of virtq_push().
  */
 bool virtq_needs_interrupt(struct virtq *q);
+
+/* Give back the last @n chains virtq_pop() took and that were neither
+ * pushed nor followed by a malformed one: the next pops take them again. */
+void virtq_unpop(struct virtq *q, unsigned int n);
+
+/* Walks a chain's segments as one byte stream. */
+struct virtq_cursor {
+	const struct virtq_seg *seg;
+	unsigned int n;
+	uint32_t off;                   /* in seg[0] */
+};
+
+/* Over @seg[0..n) (the readable or the writable part of a chain). */
+void virtq_cursor_init(struct virtq_cursor *c, const struct virtq_seg *seg, unsigned int n);
+/* Copy @len bytes out of the stream; false if it is shorter. */
+bool virtq_cursor_read(struct virtq_cursor *c, void *dst, size_t len);
+/* The rest of the stream, at most @limit bytes, into @iov (room for the
+ * cursor's segments). Returns: the number of entries. */
+int virtq_cursor_iov(const struct virtq_cursor *c, uint64_t limit, struct iovec *iov);
 
 /* Number of available entries not yet consumed (0 if broken). */
 unsigned int virtq_pending(const struct virtq *q);

@@ -141,7 +141,12 @@ static const struct {
 	{ "block", "path=/a,read_only=maybe", -EINVAL, "read_only", "not on or off" },
 	{ "block", "path=/a,id=123456789012345678901", -ERANGE, "'id'", "20 bytes" },
 	{ "block", "path=/a,ro=1", -EINVAL, "--block", "unknown key 'ro'" },
-	{ "net", "tap=tap0", -EINVAL, "unknown option", "net" },
+	{ "net", "mac=02:00:00:00:00:01", -EINVAL, "--net", "'tap' is required" },
+	{ "net", "tap=0123456789abcdef", -ERANGE, "'tap'", "15 bytes" },
+	{ "net", "tap=t0,mac=01:00:5e:00:00:01", -EINVAL, "'mac'", "multicast" },
+	{ "net", "tap=t0,mac=00:00:00:00:00:00", -EINVAL, "'mac'", "all zero" },
+	{ "net", "tap=t0,mac=02:00:00:00:00", -EINVAL, "'mac'", "not a MAC address" },
+	{ "net", "tap=t0,mac=02-00-00-00-00-01", -EINVAL, "'mac'", "xx:xx:xx:xx:xx:xx" },
 	{ "bogus", "x=1", -EINVAL, "unknown option", "bogus" },
 };
 
