@@ -3,6 +3,6 @@
 # (VMM_TEST_FULL_BOOT=1). They skip where the kernels are not there, as in
 # make distcheck's unpacked tree.
 TESTS += tests/linux-kernel.sh tests/linux-blk.sh tests/linux-rng.sh tests/linux-net.sh \
-	tests/linux-full-boot.sh
+	tests/linux-full-boot.sh tests/linux-full-boot-net.sh
 EXTRA_DIST += tests/linux-blk.sh tests/linux-kernel.sh tests/linux-rng.sh tests/linux-net.sh \
-	tests/linux-full-boot.sh tests/linux-lib.sh tests/net-lib.sh
+	tests/linux-full-boot.sh tests/linux-full-boot-net.sh tests/linux-lib.sh tests/net-lib.sh

@@ -159,7 +159,7 @@ static bool dev_init(struct blk_dev *d)
 		   1ul << F_BLK_BLK_SIZE | 1ul << F_BLK_SEG_MAX | 1ul << F_BLK_SIZE_MAX |
 		   1ul << F_BLK_WRITE_ZEROES;
 
-	if (!virtio_init(&d->vd, want))
+	if (!virtio_init(&d->vd, want, 1))
 		return false;
 	d->capacity = cfg64(d, 0);
 	return true;
@@ -173,7 +173,7 @@ static bool dev_init(struct blk_dev *d)
 static int request(struct blk_dev *d, u32 type, u64 sector, void *buf, u32 seglen,
 		   unsigned int nseg, bool use_irq, u32 *used_len)
 {
-	struct virtio_dev *v = &d->vd;
+	struct virtqueue *v = &d->vd.vq[0];
 	unsigned int i, n = 0;
 	bool dev_writes = type == T_IN || type == T_GET_ID;
 	u32 len = 0;
@@ -396,43 +396,44 @@ static void test_first_disk(struct blk_dev *d, char tag)
 static void abuse(struct blk_dev *d, char tag)
 {
 	struct virtio_dev *v = &d->vd;
+	struct virtqueue *q = &v->vq[0];
 	int s;
 	u32 st;
 
 	/* Data buffer in the MMIO gap: no guest memory there. */
-	v->desc[0] = (struct vring_desc){ (u64)&req_hdr, sizeof(req_hdr), VRING_DESC_F_NEXT, 1 };
-	v->desc[1] = (struct vring_desc){ 0xe0000000ul, SECTOR,
+	q->desc[0] = (struct vring_desc){ (u64)&req_hdr, sizeof(req_hdr), VRING_DESC_F_NEXT, 1 };
+	q->desc[1] = (struct vring_desc){ 0xe0000000ul, SECTOR,
 					  VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
-	v->desc[2] = (struct vring_desc){ (u64)&req_status, 1, VRING_DESC_F_WRITE, 0 };
+	q->desc[2] = (struct vring_desc){ (u64)&req_status, 1, VRING_DESC_F_WRITE, 0 };
 	req_hdr.type = T_IN;
 	req_hdr.sector = 0;
 	req_status = BLK_S_NONE;
-	virtio_submit(v, 0);
-	s = virtio_wait_used(v, false, NULL) ? req_status : -1;
+	virtio_submit(q, 0);
+	s = virtio_wait_used(q, false, NULL) ? req_status : -1;
 	kprintf("INFO abuse: buffer outside RAM: status %s, device status 0x%x\n",
 		status_name(s), virtio_rd(v, VM_STATUS));
 
 	/* A descriptor chain that loops. */
 	if (!(virtio_rd(v, VM_STATUS) & S_NEEDS_RESET)) {
-		v->desc[0] = (struct vring_desc){ (u64)&req_hdr, sizeof(req_hdr),
+		q->desc[0] = (struct vring_desc){ (u64)&req_hdr, sizeof(req_hdr),
 						  VRING_DESC_F_NEXT, 1 };
-		v->desc[1] = (struct vring_desc){ (u64)data, SECTOR,
+		q->desc[1] = (struct vring_desc){ (u64)data, SECTOR,
 						  VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 0 };
 		req_status = BLK_S_NONE;
-		virtio_submit(v, 0);
-		s = virtio_wait_used(v, false, NULL) ? req_status : -1;
+		virtio_submit(q, 0);
+		s = virtio_wait_used(q, false, NULL) ? req_status : -1;
 		kprintf("INFO abuse: looping chain: status %s, device status 0x%x\n",
 			status_name(s), virtio_rd(v, VM_STATUS));
 	}
 
 	/* The avail index runs far ahead of the ring. */
 	if (!(virtio_rd(v, VM_STATUS) & S_NEEDS_RESET)) {
-		v->avail_idx = (u16)(v->avail_idx + 1000);
-		*(volatile u16 *)&v->avail->idx = v->avail_idx;
-		virtio_notify(v);
+		q->avail_idx = (u16)(q->avail_idx + 1000);
+		*(volatile u16 *)&q->avail->idx = q->avail_idx;
+		virtio_notify(q);
 		delay_us(100000);
 		kprintf("INFO abuse: avail index +1000: used idx %u, device status 0x%x\n",
-			*(volatile u16 *)&v->used->idx, virtio_rd(v, VM_STATUS));
+			*(volatile u16 *)&q->used->idx, virtio_rd(v, VM_STATUS));
 	}
 	/* A notification for a queue that does not exist. */
 	virtio_wr(v, VM_QUEUE_NOTIFY, 7);
@@ -504,7 +505,7 @@ static unsigned int build_chain(struct blk_dev *d, unsigned int first, struct bl
 				u32 type, u64 sector, u8 *buf, const u32 *seg, unsigned int nseg,
 				volatile u8 *status)
 {
-	struct virtio_dev *v = &d->vd;
+	struct virtqueue *v = &d->vd.vq[0];
 	unsigned int i, n = first;
 	u16 dflag = type == T_IN || type == T_GET_ID ? VRING_DESC_F_WRITE : 0;
 
@@ -528,17 +529,18 @@ static unsigned int build_chain(struct blk_dev *d, unsigned int first, struct bl
 static int durable_reap(struct blk_dev *d, const u16 *head, bool *done, unsigned int n,
 			const char *what)
 {
+	struct virtqueue *q = &d->vd.vq[0];
 	unsigned int i;
 
-	if (!virtio_wait_used(&d->vd, false, NULL)) {
+	if (!virtio_wait_used(q, false, NULL)) {
 		fail("blk-durable", "%s: no completion within %u ms", what, VIRTIO_TIMEOUT_MS);
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		if (!done[i] && head[i] == d->vd.last_id)
+		if (!done[i] && head[i] == q->last_id)
 			break;
 	if (i == n) {
-		fail("blk-durable", "%s: used element with unexpected id %u", what, d->vd.last_id);
+		fail("blk-durable", "%s: used element with unexpected id %u", what, q->last_id);
 		return -1;
 	}
 	done[i] = true;
@@ -591,22 +593,22 @@ static void durable(struct blk_dev *d, u64 seed)
 	head[DUR_REGIONS] = (u16)ndesc;
 	ndesc += build_chain(d, ndesc, &dur_hdr[DUR_REGIONS], T_FLUSH, 0, NULL, NULL, 0,
 			     &dur_status[DUR_REGIONS]);
-	if (ndesc > d->vd.qsize || p > data + sizeof(data)) {
-		fail("blk-durable", "%u descriptors for a queue of %u", ndesc, d->vd.qsize);
+	if (ndesc > d->vd.vq[0].qsize || p > data + sizeof(data)) {
+		fail("blk-durable", "%u descriptors for a queue of %u", ndesc, d->vd.vq[0].qsize);
 		return;
 	}
 
 	/* The writes; every one must complete OK before the flush goes out. */
 	for (i = 0; i < DUR_REGIONS; i++) {
-		virtio_publish(&d->vd, head[i]);
+		virtio_publish(&d->vd.vq[0], head[i]);
 		if (!together) {
-			virtio_notify(&d->vd);
+			virtio_notify(&d->vd.vq[0]);
 			if (durable_reap(d, head, done, DUR_REGIONS, "write") < 0)
 				return;
 		}
 	}
 	if (together) {
-		virtio_notify(&d->vd);
+		virtio_notify(&d->vd.vq[0]);
 		for (i = 0; i < DUR_REGIONS; i++)
 			if (durable_reap(d, head, done, DUR_REGIONS, "write") < 0)
 				return;
@@ -618,20 +620,20 @@ static void durable(struct blk_dev *d, u64 seed)
 			return;
 		}
 	}
-	if (*(volatile u16 *)&d->vd.used->idx != d->vd.used_seen) {
+	if (*(volatile u16 *)&d->vd.vq[0].used->idx != d->vd.vq[0].used_seen) {
 		fail("blk-durable", "more used elements than requests");
 		return;
 	}
 	pass("blk-durable-writes");
 
 	/* The flush, alone in flight: every write above has completed. */
-	virtio_publish(&d->vd, head[DUR_REGIONS]);
-	virtio_notify(&d->vd);
+	virtio_publish(&d->vd.vq[0], head[DUR_REGIONS]);
+	virtio_notify(&d->vd.vq[0]);
 	j = durable_reap(d, head, done, DUR_REGIONS + 1, "flush");
 	if (j < 0)
 		return;
 	if (j != DUR_REGIONS || dur_status[DUR_REGIONS] != BLK_S_OK) {
-		fail("blk-durable", "flush: used id %u, status %s", d->vd.last_id,
+		fail("blk-durable", "flush: used id %u, status %s", d->vd.vq[0].last_id,
 		     status_name(dur_status[DUR_REGIONS]));
 		return;
 	}
@@ -678,9 +680,9 @@ static bool bench_phase(struct blk_dev *d, const char *name, u32 type, u32 reqsi
 	while (size_max && seglen > size_max && seglen > SECTOR)
 		seglen /= 2;
 	nseg = reqsize / seglen;
-	if ((size_max && seglen > size_max) || nseg > seg_max || nseg + 2 > d->vd.qsize) {
+	if ((size_max && seglen > size_max) || nseg > seg_max || nseg + 2 > d->vd.vq[0].qsize) {
 		fail("blk-bench", "%s: %u-byte requests do not fit size_max %lu, seg_max %lu, "
-		     "queue %u", name, reqsize, size_max, seg_max, d->vd.qsize);
+		     "queue %u", name, reqsize, size_max, seg_max, d->vd.vq[0].qsize);
 		return false;
 	}
 	kprintf("INFO bench %s: %lu bytes in %u-byte requests of %u segments\n", name, total,

@@ -220,8 +220,11 @@ int mp_parse(struct mp_info *mp, char *err, size_t errlen);
 #define LAPIC_ESR       0x280
 #define LAPIC_ICR_LO    0x300
 #define LAPIC_ICR_HI    0x310
+#define LAPIC_LVT_TIMER 0x320
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
+#define LAPIC_TIMER_ICR 0x380
+#define LAPIC_TIMER_DCR 0x3e0
 static inline u32 lapic_read(u32 reg)
 {
 	return mmio_read32(LAPIC_BASE + reg);

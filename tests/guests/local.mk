@@ -28,11 +28,13 @@ GUEST_IMAGES = \
 	tests/guests/serial.elf \
 	tests/guests/crash.elf \
 	tests/guests/blk.elf \
-	tests/guests/rng.elf
+	tests/guests/rng.elf \
+	tests/guests/net.elf
 
 GUEST_OBJS = $(GUEST_COMMON_OBJS) tests/guests/bzsetup.o tests/guests/boot.o \
 	tests/guests/smp.o tests/guests/trampoline.o tests/guests/serial.o \
-	tests/guests/crash.o tests/guests/virtio.o tests/guests/blk.o tests/guests/rng.o
+	tests/guests/crash.o tests/guests/virtio.o tests/guests/blk.o tests/guests/rng.o \
+	tests/guests/net.o
 
 check_SCRIPTS += $(GUEST_IMAGES)
 CLEANFILES += $(GUEST_IMAGES) $(GUEST_OBJS)
@@ -53,6 +55,7 @@ GUEST_SRCS = \
 	tests/guests/virtio.c \
 	tests/guests/blk.c \
 	tests/guests/rng.c \
+	tests/guests/net.c \
 	tests/guests/guest.ld \
 	tests/guests/bzimage.ld \
 	tests/guests/sections.ld \
@@ -65,7 +68,9 @@ GUEST_TESTS = \
 	tests/guest-crash.sh \
 	tests/guest-blk.sh \
 	tests/guest-blk-durability.sh \
-	tests/guest-rng.sh
+	tests/guest-rng.sh \
+	tests/guest-net.sh \
+	tests/guest-net-blocked-disk.sh
 
 TESTS += $(GUEST_TESTS)
 EXTRA_DIST += $(GUEST_SRCS) $(GUEST_TESTS)
@@ -114,6 +119,9 @@ tests/guests/blk.o: $(srcdir)/tests/guests/blk.c $(GUEST_HDRS)
 tests/guests/rng.o: $(srcdir)/tests/guests/rng.c $(GUEST_HDRS)
 	$(AM_V_CC)$(MKDIR_P) tests/guests && \
 	$(GUEST_COMPILE) -c -o $@ $(srcdir)/tests/guests/rng.c
+tests/guests/net.o: $(srcdir)/tests/guests/net.c $(GUEST_HDRS)
+	$(AM_V_CC)$(MKDIR_P) tests/guests && \
+	$(GUEST_COMPILE) -c -o $@ $(srcdir)/tests/guests/net.c
 
 # Images: each guest as an ELF, boot and smp also as a bzImage.
 tests/guests/boot.elf: $(GUEST_COMMON_OBJS) tests/guests/boot.o $(GUEST_LDS)
@@ -145,6 +153,10 @@ tests/guests/rng.elf: $(GUEST_COMMON_OBJS) tests/guests/virtio.o tests/guests/rn
 	$(AM_V_CCLD)$(GUEST_CC) $(GUEST_COPTS) $(GUEST_LDOPTS) \
 		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) \
 		tests/guests/virtio.o tests/guests/rng.o
+tests/guests/net.elf: $(GUEST_COMMON_OBJS) tests/guests/virtio.o tests/guests/net.o $(GUEST_LDS)
+	$(AM_V_CCLD)$(GUEST_CC) $(GUEST_COPTS) $(GUEST_LDOPTS) \
+		-T $(srcdir)/tests/guests/guest.ld -o $@ $(GUEST_COMMON_OBJS) \
+		tests/guests/virtio.o tests/guests/net.o
 
 # "make guests": just the images.
 guests: $(GUEST_IMAGES)

@@ -175,24 +175,24 @@ static bool dev_init(struct virtio_dev *d, bool event_idx)
 
 	if (!virtio_negotiate(d, want))
 		return false;
-	max = virtio_queue_max(d);
+	max = virtio_queue_max(d, 0);
 	if (!max)
 		return false;
 	if (max != RNG_QUEUE_MAX)
 		fail("rng-queue-max", "QueueNumMax %u, expected %u", max, RNG_QUEUE_MAX);
-	return virtio_queue_start(d, max);
+	return virtio_queue_start(d, 0, max) && virtio_driver_ok(d);
 }
 
 /* Waits for the used element of chain @head (see virtio_wait_used()). */
 static bool wait_used(struct virtio_dev *d, u16 head, bool use_irq, u32 *len, const char *name)
 {
-	if (!virtio_wait_used(d, use_irq, len)) {
+	if (!virtio_wait_used(&d->vq[0], use_irq, len)) {
 		fail(name, "no completion within %u ms (device status 0x%x)", VIRTIO_TIMEOUT_MS,
 		     virtio_rd(d, VM_STATUS));
 		return false;
 	}
-	if (d->last_id != head) {
-		fail(name, "used element for chain %u, expected %u", d->last_id, head);
+	if (d->vq[0].last_id != head) {
+		fail(name, "used element for chain %u, expected %u", d->vq[0].last_id, head);
 		return false;
 	}
 	return true;
@@ -201,13 +201,13 @@ static bool wait_used(struct virtio_dev *d, u16 head, bool use_irq, u32 *len, co
 /* Runs the chain built at descriptor 0; false (after a FAIL) on timeout. */
 static bool request(struct virtio_dev *d, bool use_irq, u32 *len, const char *name)
 {
-	virtio_submit(d, 0);
+	virtio_submit(&d->vq[0], 0);
 	return wait_used(d, 0, use_irq, len, name);
 }
 
 static void set_desc(struct virtio_dev *d, unsigned int i, const void *buf, u32 len, u16 flags)
 {
-	d->desc[i] = (struct vring_desc){ (u64)buf, len, flags, (u16)(i + 1) };
+	d->vq[0].desc[i] = (struct vring_desc){ (u64)buf, len, flags, (u16)(i + 1) };
 }
 
 /* One writable buffer of @len bytes at @buf. */
@@ -335,8 +335,8 @@ static void test_indirect(struct virtio_dev *d)
 		ind_table[k] = (struct vring_desc){
 			(u64)(parts + k * PART_STRIDE), PART_LEN,
 			VRING_DESC_F_WRITE | (k + 1 < NPARTS ? VRING_DESC_F_NEXT : 0), (u16)(k + 1) };
-	d->desc[0] = (struct vring_desc){ (u64)ind_table, sizeof(ind_table),
-					  VRING_DESC_F_INDIRECT, 0 };
+	d->vq[0].desc[0] = (struct vring_desc){ (u64)ind_table, sizeof(ind_table),
+						VRING_DESC_F_INDIRECT, 0 };
 	if (request(d, false, &len, "rng-indirect"))
 		check_parts(len, "INDIRECT", "rng-indirect");
 }
@@ -477,7 +477,8 @@ static bool rng_probe(unsigned int slot, bool event_idx)
 	virtio_attach(d, base, pin);
 	if (!dev_init(d, event_idx))
 		return false;
-	kprintf("INFO rng: negotiated features 0x%lx, queue size %u\n", d->features, d->qsize);
+	kprintf("INFO rng: negotiated features 0x%lx, queue size %u\n", d->features,
+		d->vq[0].qsize);
 	return true;
 }
 

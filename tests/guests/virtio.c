@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * virtio-mmio driver code shared by the blk and rng guests: discovery
+ * virtio-mmio driver code shared by the blk, rng and net guests: discovery
  * (window registers, the command-line entries), initialisation as the
  * virtio 1.x spec says (reset, ACKNOWLEDGE, DRIVER, features with
- * VIRTIO_F_VERSION_1, FEATURES_OK, one split virtqueue, DRIVER_OK), and
- * requests: publish, notify, wait for the used element, polled or by
- * interrupt (a LAPIC timer watchdog bounds the wait).
+ * VIRTIO_F_VERSION_1, FEATURES_OK, a split virtqueue per queue used,
+ * DRIVER_OK), and requests: publish, notify, take the used element, polled
+ * or by interrupt (a LAPIC timer watchdog bounds the wait).
  */
 #include "virtio.h"
 
-#define LAPIC_LVT_TIMER 0x320
-#define LAPIC_TIMER_ICR 0x380
-#define LAPIC_TIMER_DCR 0x3e0
-
-/* Rings: one page per device and ring part, far more than needed. */
-static u8 ring_mem[VIRTIO_MAX_DEVS][3][4096] __attribute__((aligned(4096)));
+/* Rings: one page per device, queue and ring part, far more than needed. */
+static u8 ring_mem[VIRTIO_MAX_DEVS][VIRTIO_MAX_QUEUES][3][4096] __attribute__((aligned(4096)));
 static struct virtio_dev *attached[VIRTIO_MAX_DEVS];
 static unsigned int nattached;
 static volatile bool watchdog_fired;
@@ -180,44 +176,54 @@ bool virtio_negotiate(struct virtio_dev *d, u64 want)
 	return true;
 }
 
-u32 virtio_queue_max(struct virtio_dev *d)
+u32 virtio_queue_max(struct virtio_dev *d, unsigned int n)
 {
 	u32 max;
 
-	virtio_wr(d, VM_QUEUE_SEL, 0);
+	virtio_wr(d, VM_QUEUE_SEL, n);
 	max = virtio_rd(d, VM_QUEUE_NUM_MAX);
 	if (max == 0 || virtio_rd(d, VM_QUEUE_READY) != 0) {
-		fail(d->fn, "%squeue 0 max %u ready %u", d->tag, max,
+		fail(d->fn, "%squeue %u max %u ready %u", d->tag, n, max,
 		     virtio_rd(d, VM_QUEUE_READY));
 		return 0;
 	}
 	return max;
 }
 
-bool virtio_queue_start(struct virtio_dev *d, u32 max)
+bool virtio_queue_start(struct virtio_dev *d, unsigned int n, u32 max)
 {
-	u8 (*mem)[4096] = ring_mem[d->index];
-	u32 st;
+	u8 (*mem)[4096] = ring_mem[d->index][n];
+	struct virtqueue *q = &d->vq[n];
 
-	d->qsize = max < VIRTIO_QSIZE ? max : VIRTIO_QSIZE;
-	memset(mem, 0, sizeof(ring_mem[0]));
-	d->desc = (struct vring_desc *)mem[0];
-	d->avail = (struct vring_avail *)mem[1];
-	d->used = (struct vring_used *)mem[2];
-	d->avail_idx = 0;
-	d->used_seen = 0;
-	virtio_wr(d, VM_QUEUE_NUM, d->qsize);
-	virtio_wr(d, VM_QUEUE_DESC_LOW, (u32)(u64)d->desc);
-	virtio_wr(d, VM_QUEUE_DESC_HIGH, (u32)((u64)d->desc >> 32));
-	virtio_wr(d, VM_QUEUE_DRIVER_LOW, (u32)(u64)d->avail);
-	virtio_wr(d, VM_QUEUE_DRIVER_HIGH, (u32)((u64)d->avail >> 32));
-	virtio_wr(d, VM_QUEUE_DEVICE_LOW, (u32)(u64)d->used);
-	virtio_wr(d, VM_QUEUE_DEVICE_HIGH, (u32)((u64)d->used >> 32));
+	q->dev = d;
+	q->num = n;
+	q->qsize = max < VIRTIO_QSIZE ? max : VIRTIO_QSIZE;
+	memset(mem, 0, sizeof(ring_mem[0][0]));
+	q->desc = (struct vring_desc *)mem[0];
+	q->avail = (struct vring_avail *)mem[1];
+	q->used = (struct vring_used *)mem[2];
+	q->avail_idx = 0;
+	q->used_seen = 0;
+	virtio_wr(d, VM_QUEUE_SEL, n);
+	virtio_wr(d, VM_QUEUE_NUM, q->qsize);
+	virtio_wr(d, VM_QUEUE_DESC_LOW, (u32)(u64)q->desc);
+	virtio_wr(d, VM_QUEUE_DESC_HIGH, (u32)((u64)q->desc >> 32));
+	virtio_wr(d, VM_QUEUE_DRIVER_LOW, (u32)(u64)q->avail);
+	virtio_wr(d, VM_QUEUE_DRIVER_HIGH, (u32)((u64)q->avail >> 32));
+	virtio_wr(d, VM_QUEUE_DEVICE_LOW, (u32)(u64)q->used);
+	virtio_wr(d, VM_QUEUE_DEVICE_HIGH, (u32)((u64)q->used >> 32));
 	virtio_wr(d, VM_QUEUE_READY, 1);
 	if (virtio_rd(d, VM_QUEUE_READY) != 1) {
 		fail(d->fn, "%sQueueReady does not read back 1", d->tag);
 		return false;
 	}
+	return true;
+}
+
+bool virtio_driver_ok(struct virtio_dev *d)
+{
+	u32 st;
+
 	virtio_wr(d, VM_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	st = virtio_rd(d, VM_STATUS);
 	if ((st & (S_DRIVER_OK | S_FAILED | S_NEEDS_RESET)) != S_DRIVER_OK) {
@@ -227,65 +233,79 @@ bool virtio_queue_start(struct virtio_dev *d, u32 max)
 	return true;
 }
 
-bool virtio_init(struct virtio_dev *d, u64 want)
+bool virtio_init(struct virtio_dev *d, u64 want, unsigned int nqueues)
 {
+	unsigned int n;
 	u32 max;
 
 	if (!virtio_negotiate(d, want))
 		return false;
-	max = virtio_queue_max(d);
-	return max && virtio_queue_start(d, max);
+	for (n = 0; n < nqueues; n++) {
+		max = virtio_queue_max(d, n);
+		if (!max || !virtio_queue_start(d, n, max))
+			return false;
+	}
+	return virtio_driver_ok(d);
 }
 
 /* ------------------------------------------------------------ requests */
 
 /* used_event asks for an interrupt on the very next used element; the
  * device reads it only with EVENT_IDX. */
-void virtio_publish(struct virtio_dev *d, u16 head)
+void virtio_publish(struct virtqueue *q, u16 head)
 {
-	d->irq_mark = d->irqs;
-	d->avail->ring[d->avail_idx % d->qsize] = head;
-	*(volatile u16 *)&d->avail->ring[d->qsize] = d->used_seen;
+	q->irq_mark = q->dev->irqs;
+	q->avail->ring[q->avail_idx % q->qsize] = head;
+	*(volatile u16 *)&q->avail->ring[q->qsize] = q->used_seen;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	d->avail_idx++;
-	*(volatile u16 *)&d->avail->idx = d->avail_idx;
+	q->avail_idx++;
+	*(volatile u16 *)&q->avail->idx = q->avail_idx;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-void virtio_notify(struct virtio_dev *d)
+void virtio_notify(struct virtqueue *q)
 {
-	virtio_wr(d, VM_QUEUE_NOTIFY, 0);
+	virtio_wr(q->dev, VM_QUEUE_NOTIFY, q->num);
 }
 
-void virtio_submit(struct virtio_dev *d, u16 head)
+void virtio_submit(struct virtqueue *q, u16 head)
 {
-	virtio_publish(d, head);
-	virtio_notify(d);
+	virtio_publish(q, head);
+	virtio_notify(q);
 }
 
-bool virtio_wait_used(struct virtio_dev *d, bool use_irq, u32 *len)
+bool virtio_next_used(struct virtqueue *q, u32 *len)
+{
+	struct vring_used_elem e;
+
+	if (*(volatile u16 *)&q->used->idx == q->used_seen)
+		return false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	e = *(volatile struct vring_used_elem *)&q->used->ring[q->used_seen % q->qsize];
+	q->used_seen++;
+	q->last_id = e.id;
+	if (len)
+		*len = e.len;
+	return true;
+}
+
+bool virtio_wait_used(struct virtqueue *q, bool use_irq, u32 *len)
 {
 	u64 start = rdtsc(), limit = tsc_per_ms() * VIRTIO_TIMEOUT_MS;
-	struct vring_used_elem e;
+	struct virtio_dev *d = q->dev;
 
 	if (use_irq) {
 		/* Until the interrupt came: it may already be pending. */
 		watchdog_arm();
-		while (d->irqs == d->irq_mark && !watchdog_fired)
+		while (d->irqs == q->irq_mark && !watchdog_fired)
 			__asm__ __volatile__("sti; hlt; cli" ::: "memory");
 		watchdog_disarm();
 	}
-	while (*(volatile u16 *)&d->used->idx == d->used_seen) {
+	while (!virtio_next_used(q, len)) {
 		if (rdtsc() - start > limit)
 			return false;
 		cpu_relax();
 	}
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	e = *(volatile struct vring_used_elem *)&d->used->ring[d->used_seen % d->qsize];
-	d->used_seen++;
-	d->last_id = e.id;
-	if (len)
-		*len = e.len;
 	if (!use_irq) {
 		/* Polling: acknowledge what the device raised meanwhile. */
 		u32 isr = virtio_rd(d, VM_INTERRUPT_STATUS);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test guests: the virtio-mmio (version 2, "modern") driver code that
- * blk.c and rng.c share. One device drives one split virtqueue (queue 0);
- * requests are polled, or wait for the device's interrupt.
+ * blk.c, rng.c and net.c share. A split virtqueue for each queue a device
+ * uses (blk and rng: queue 0, net: 0 and 1); requests are polled, or wait
+ * for the device's interrupt.
  */
 #ifndef VIRTIO_H
 #define VIRTIO_H
@@ -17,6 +18,7 @@
 #define VIRTIO_IRQ_BASE         5
 #define VIRTIO_VECTOR_BASE      0x30    /* + the order of virtio_attach() */
 #define VIRTIO_WATCHDOG_VECTOR  0x40
+#define VIRTIO_MAX_QUEUES       2
 #define VIRTIO_QSIZE            32      /* ring entries we use (device max is more) */
 #define VIRTIO_TIMEOUT_MS       3000
 
@@ -88,7 +90,21 @@ struct vring_used {
 	struct vring_used_elem ring[];
 };
 
-/* One device and its queue 0. */
+/* One split virtqueue of a device. */
+struct virtqueue {
+	struct virtio_dev *dev;
+	unsigned int num;               /* queue index */
+	unsigned int qsize;
+	u16 avail_idx;
+	u16 used_seen;
+	u32 last_id;                    /* head of the last used element */
+	u32 irq_mark;                   /* dev->irqs when the last chain was published */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+};
+
+/* One device and the queues it uses. */
 struct virtio_dev {
 	u64 base;
 	unsigned int index;             /* order of virtio_attach() */
@@ -99,15 +115,8 @@ struct virtio_dev {
 	const char *tag;                /* "vda: ", or "" */
 	const char *name;               /* "vda" */
 	u64 features;                   /* negotiated */
-	unsigned int qsize;
-	u16 avail_idx;
-	u16 used_seen;
-	u32 last_id;                    /* head of the last used element */
 	volatile u32 irqs;
-	u32 irq_mark;                   /* irqs when the last chain was published */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
+	struct virtqueue vq[VIRTIO_MAX_QUEUES];
 };
 
 /* The identification registers of a window. */
@@ -157,21 +166,25 @@ const char *virtio_cmdline_next(const char *p);
 bool virtio_parse_entry(const char *p, struct virtio_entry *e);
 
 u64 virtio_device_features(struct virtio_dev *d);
-/* Device initialisation in three steps, each false after a FAIL: reset,
+/* Device initialisation in steps, each false after a FAIL: reset,
  * ACKNOWLEDGE, DRIVER and features (@want & offered, FEATURES_OK); queue
- * 0's maximum size (0 on failure); its rings and DRIVER_OK. */
+ * @n's maximum size (0 on failure); its rings; DRIVER_OK. virtio_init()
+ * does them all for queues 0 to @nqueues - 1. */
 bool virtio_negotiate(struct virtio_dev *d, u64 want);
-u32 virtio_queue_max(struct virtio_dev *d);
-bool virtio_queue_start(struct virtio_dev *d, u32 max);
-bool virtio_init(struct virtio_dev *d, u64 want);
+u32 virtio_queue_max(struct virtio_dev *d, unsigned int n);
+bool virtio_queue_start(struct virtio_dev *d, unsigned int n, u32 max);
+bool virtio_driver_ok(struct virtio_dev *d);
+bool virtio_init(struct virtio_dev *d, u64 want, unsigned int nqueues);
 
 /* Makes chain @head available; _submit() also notifies. */
-void virtio_publish(struct virtio_dev *d, u16 head);
-void virtio_notify(struct virtio_dev *d);
-void virtio_submit(struct virtio_dev *d, u16 head);
-/* Waits for the next used element (its head in last_id, its length in
- * *len when @len); with @use_irq, sleeps in hlt until the interrupt first.
- * False after VIRTIO_TIMEOUT_MS without one. */
-bool virtio_wait_used(struct virtio_dev *d, bool use_irq, u32 *len);
+void virtio_publish(struct virtqueue *q, u16 head);
+void virtio_notify(struct virtqueue *q);
+void virtio_submit(struct virtqueue *q, u16 head);
+/* Takes the next used element if there is one: its head in last_id, its
+ * length in *len when @len. Never waits. */
+bool virtio_next_used(struct virtqueue *q, u32 *len);
+/* The same, waiting for it; with @use_irq, sleeps in hlt until the
+ * interrupt first. False after VIRTIO_TIMEOUT_MS without one. */
+bool virtio_wait_used(struct virtqueue *q, bool use_irq, u32 *len);
 
 #endif

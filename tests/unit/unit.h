@@ -14,5 +14,6 @@ Suite *serial_suite(void);
 Suite *state_suite(void);
 Suite *virtio_queue_suite(void);
 Suite *virtio_blk_suite(void);
+Suite *virtio_net_suite(void);
 Suite *devices_suite(void);
 #endif
