@@ -67,17 +67,9 @@ fsfreeze -f "$MNT" && frozen=1 || { echo "Bail out! fsfreeze -f failed"; exit 1;
 	<"$TEST_TMP/console" >"$OUT" 2>&1 &
 vm=$!
 
-# wait_line REGEX SECONDS: until a line of the VM's output matches; false
-# when the time is up or the VM ended without it.
+# wait_line REGEX SECONDS: wait_output for the VM.
 wait_line() {
-	_n=0
-	while [ "$_n" -lt $(($2 * 10)) ]; do
-		grep -qE -- "$1" "$OUT" && return 0
-		kill -0 "$vm" 2>/dev/null || { grep -qE -- "$1" "$OUT"; return; }
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
+	wait_output "$OUT" "$vm" "$1" "$2"
 }
 
 # 1. While the write is blocked: pings, each answered within PING_WAIT s.

@@ -50,17 +50,9 @@ kill_vms() {
 }
 NET_CLEANUP=kill_vms
 
-# wait_line NAME REGEX SECONDS: until a line of the VM's output matches;
-# false when the time is up or the VM ended without it.
+# wait_line NAME REGEX SECONDS: wait_output for the VM NAME.
 wait_line() {
-	_n=0
-	while [ "$_n" -lt $(($3 * 10)) ]; do
-		grep -qE -- "$2" "$TEST_TMP/$1.out" && return 0
-		kill -0 "$vm_pid" 2>/dev/null || { grep -qE -- "$2" "$TEST_TMP/$1.out"; return; }
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
+	wait_output "$TEST_TMP/$1.out" "$vm_pid" "$2" "$3"
 }
 
 # quit_vm: "quit" to the guest's echo port until the VM ends (a datagram

@@ -496,8 +496,9 @@ static int blk_create(const struct device_env *env, const struct device_resource
 /* What the device shows the guest beyond its transport: the config
  * space, field by field (the kernel header's struct grows with new
  * features, the record must not), read_only and the serial number. */
-static void blk_shown_save(const struct virtio_blk *b, struct state_writer *w)
+static void blk_shown_save(const void *dev, struct state_writer *w)
 {
+	const struct virtio_blk *b = dev;
 	const struct virtio_blk_config *c = &b->config;
 
 	state_put_u64(w, c->capacity);
@@ -514,52 +515,21 @@ static void blk_shown_save(const struct virtio_blk *b, struct state_writer *w)
 	state_put_bytes(w, b->id, sizeof(b->id));
 }
 
+static const struct virtio_mmio_shown blk_shown = {
+	.record = "virtio-blk",
+	.version = BLK_STATE_VERSION,
+	.put = blk_shown_save,
+	.differs = "the disk differs from the saved one (size, id or read_only)",
+};
+
 static int blk_save(void *dev, struct state_writer *w)
 {
-	struct virtio_blk *b = dev;
-	int r;
-
-	virtio_mmio_lock(&b->t);
-	virtio_mmio_save(&b->t, w);
-	state_begin(w, "virtio-blk", BLK_STATE_VERSION);
-	blk_shown_save(b, w);
-	state_end(w);
-	r = state_writer_error(w);
-	virtio_mmio_unlock(&b->t);
-	return r;
-}
-
-/* The device is rebuilt from its configuration: what it shows the guest
- * must be what was saved, or the image or the options changed. */
-static void blk_check_shown(struct virtio_blk *b, struct state_reader *rd)
-{
-	struct state_writer now;
-
-	state_writer_init(&now);
-	blk_shown_save(b, &now);
-	if (state_get_match(rd, &now) == -ESTALE)
-		env_err(b->t.env, "%s: the disk differs from the saved one (size, id or read_only)",
-			b->name);
-	state_writer_release(&now);
+	return virtio_mmio_save_shown(dev, &blk_shown, w);
 }
 
 static int blk_restore(void *dev, struct state_reader *rd)
 {
-	struct virtio_blk *b = dev;
-	struct virtio_mmio_saved ts;
-	uint16_t version;
-	int r;
-
-	if (virtio_mmio_load(&b->t, rd, &ts) ||
-	    state_open(rd, "virtio-blk", BLK_STATE_VERSION, &version))
-		return state_reader_error(rd);
-	blk_check_shown(b, rd);
-	if (state_close(rd))
-		return state_reader_error(rd);
-	virtio_mmio_lock(&b->t);
-	r = virtio_mmio_apply(&b->t, &ts);
-	virtio_mmio_unlock(&b->t);
-	return r;
+	return virtio_mmio_restore_shown(dev, &blk_shown, rd);
 }
 
 const struct device_ops virtio_blk_device = {

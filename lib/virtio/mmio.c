@@ -816,3 +816,51 @@ int virtio_mmio_dev_restore(void *dev, struct state_reader *rd)
 	virtio_mmio_unlock(t);
 	return ret;
 }
+
+int virtio_mmio_save_shown(struct virtio_mmio *t, const struct virtio_mmio_shown *sh,
+			   struct state_writer *w)
+{
+	int ret;
+
+	virtio_mmio_lock(t);
+	virtio_mmio_save(t, w);
+	state_begin(w, sh->record, sh->version);
+	sh->put(t->opaque, w);
+	state_end(w);
+	ret = state_writer_error(w);
+	virtio_mmio_unlock(t);
+	return ret;
+}
+
+/* Read what @sh's device showed at save and compare it with now. */
+static int load_shown(struct virtio_mmio *t, const struct virtio_mmio_shown *sh,
+		      struct state_reader *rd)
+{
+	struct state_writer now;
+	uint16_t version;
+
+	if (state_open(rd, sh->record, sh->version, &version))
+		return state_reader_error(rd);
+	state_writer_init(&now);
+	sh->put(t->opaque, &now);
+	if (state_get_match(rd, &now) == -ESTALE)
+		env_err(t->env, "%s: %s", t->name, sh->differs);
+	state_writer_release(&now);
+	return state_close(rd);
+}
+
+int virtio_mmio_restore_shown(struct virtio_mmio *t, const struct virtio_mmio_shown *sh,
+			      struct state_reader *rd)
+{
+	struct virtio_mmio_saved ts;
+	int ret = virtio_mmio_load(t, rd, &ts);
+
+	if (!ret)
+		ret = load_shown(t, sh, rd);
+	if (ret)
+		return ret;
+	virtio_mmio_lock(t);
+	ret = virtio_mmio_apply(t, &ts);
+	virtio_mmio_unlock(t);
+	return ret;
+}

@@ -187,6 +187,23 @@ void virtio_mmio_dev_reset(void *dev);
 int virtio_mmio_dev_save(void *dev, struct state_writer *w);
 int virtio_mmio_dev_restore(void *dev, struct state_reader *rd);
 
+/* A device's record beside its transport's: what it shows the guest
+ * (config space, identity) and must show again after a restore, since a
+ * restored device is built from its configuration. */
+struct virtio_mmio_shown {
+	const char *record;             /* "virtio-blk" */
+	uint16_t version;
+	void (*put)(const void *dev, struct state_writer *w);  /* dev: t->opaque */
+	const char *differs;            /* logged when a restore finds a change */
+};
+
+/* device_ops.save and .restore of such a device. They take the lock.
+ * Returns: 0, the writer's or reader's error, or virtio_mmio_apply()'s. */
+int virtio_mmio_save_shown(struct virtio_mmio *t, const struct virtio_mmio_shown *sh,
+			   struct state_writer *w);
+int virtio_mmio_restore_shown(struct virtio_mmio *t, const struct virtio_mmio_shown *sh,
+			      struct state_reader *rd);
+
 /* Lock held. The transport state as a record "virtio-mmio" (once no chain
  * is in flight). Returns: 0 or the writer's error. */
 int virtio_mmio_save(struct virtio_mmio *t, struct state_writer *w);

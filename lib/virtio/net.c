@@ -715,53 +715,38 @@ static int net_create(const struct device_env *env, const struct device_resource
 #define NET_STATE_VERSION 1
 
 /* What the device shows the guest beyond its transport. */
-static void net_shown_save(const struct virtio_net *n, struct state_writer *w)
+static void net_shown_save(const void *dev, struct state_writer *w)
 {
+	const struct virtio_net *n = dev;
+
 	state_put_bytes(w, n->config, sizeof(n->config));
 }
 
+static const struct virtio_mmio_shown net_shown = {
+	.record = "virtio-net",
+	.version = NET_STATE_VERSION,
+	.put = net_shown_save,
+	.differs = "the MAC address differs from the saved one",
+};
+
 static int net_save(void *dev, struct state_writer *w)
 {
-	struct virtio_net *n = dev;
-	int r;
-
-	virtio_mmio_lock(&n->t);
-	virtio_mmio_save(&n->t, w);
-	state_begin(w, "virtio-net", NET_STATE_VERSION);
-	net_shown_save(n, w);
-	state_end(w);
-	r = state_writer_error(w);
-	virtio_mmio_unlock(&n->t);
-	return r;
+	return virtio_mmio_save_shown(dev, &net_shown, w);
 }
 
 static int net_restore(void *dev, struct state_reader *rd)
 {
 	struct virtio_net *n = dev;
-	struct virtio_mmio_saved ts;
-	struct state_writer now;
-	uint16_t version;
-	int r;
+	int r = virtio_mmio_restore_shown(&n->t, &net_shown, rd);
 
-	if (virtio_mmio_load(&n->t, rd, &ts) ||
-	    state_open(rd, "virtio-net", NET_STATE_VERSION, &version))
-		return state_reader_error(rd);
-	state_writer_init(&now);
-	net_shown_save(n, &now);
-	if (state_get_match(rd, &now) == -ESTALE)
-		env_err(n->t.env, "%s: the MAC address differs from the saved one", n->name);
-	state_writer_release(&now);
-	if (state_close(rd))
-		return state_reader_error(rd);
+	if (r)
+		return r;
 	virtio_mmio_lock(&n->t);
-	r = virtio_mmio_apply(&n->t, &ts);
-	if (!r) {
-		set_offloads(n, n->t.r.status & VIRTIO_CONFIG_S_DRIVER_OK ?
-				net_tun_offloads(features(n)) : 0);
-		rx_watch(n, true);      /* the TAP may hold frames for the buffers */
-	}
+	set_offloads(n, n->t.r.status & VIRTIO_CONFIG_S_DRIVER_OK ?
+			net_tun_offloads(features(n)) : 0);
+	rx_watch(n, true);              /* the TAP may hold frames for the buffers */
 	virtio_mmio_unlock(&n->t);
-	return r;
+	return 0;
 }
 
 const struct device_ops virtio_net_device = {

@@ -28,6 +28,7 @@
 #include "driver.h"
 #include "env.h"
 #include "unit.h"
+#include "core/state.h"
 #include "virtio/net.h"
 
 #define F(bit) (1ull << VIRTIO_NET_F_##bit)
@@ -438,6 +439,71 @@ START_TEST(test_tx)
 }
 END_TEST
 
+/* The state through save and restore: a device built again on the same
+ * TAP goes on where the first one stopped; one with another MAC, a
+ * truncated record or a newer version is refused. */
+START_TEST(test_round_trip)
+{
+	struct net_fixture f;
+	struct virtio_mmio_regs regs;
+	struct virtq_state rxq;
+	struct state_writer w;
+	struct state_reader rd;
+	const struct device_ops *net = device_type_find("net");
+	void *other;
+
+	if (!net_setup(&f, F(MRG_RXBUF)))
+		return;
+	post(&f, true, 0, 0, 2048);
+	post(&f, true, 1, 1, 2048);
+	notify(&f, 0);
+	host_send(&f, 100, 0x71);
+	run_device(&f);
+	ck_assert_uint_eq(used_ring(&f, true)->idx, 1);
+	regs = f.t->r;
+	rxq = f.t->queues[0].vq.s;
+	state_writer_init(&w);
+	ck_assert_int_eq(net->save(f.dev, &w), 0);
+
+	net->destroy(f.dev);
+	ck_assert_int_eq(test_device_create(&f.te, "net", "tap=" TAP_NAME ",mac=02:00:00:00:00:07",
+					    &test_virtio_res, &f.dev), 0);
+	f.t = f.dev;
+	for (size_t len = 0; len < w.len; len += 7) {
+		state_reader_init(&rd, w.buf, len);
+		ck_assert_int_lt(net->restore(f.dev, &rd), 0);
+		ck_assert_uint_eq(f.t->r.status, 0);
+	}
+	w.buf[sizeof("virtio-mmio")]++;
+	state_reader_init(&rd, w.buf, w.len);
+	ck_assert_int_eq(net->restore(f.dev, &rd), -EPROTONOSUPPORT);
+	w.buf[sizeof("virtio-mmio")]--;
+	state_reader_init(&rd, w.buf, w.len);
+	ck_assert_int_eq(net->restore(f.dev, &rd), 0);
+	ck_assert_mem_eq(&f.t->r, &regs, sizeof(regs));
+	ck_assert_mem_eq(&f.t->queues[0].vq.s, &rxq, sizeof(rxq));
+	/* Receiving goes on into the buffer left. */
+	host_send(&f, 80, 0x72);
+	run_device(&f);
+	ck_assert_uint_eq(used_ring(&f, true)->idx, 2);
+	ck_assert_uint_eq(used_ring(&f, true)->ring[1].id, 1);
+	ck_assert_uint_eq(slot_buf(&f, 1)[NET_HDR_SIZE + 79], 0x72);
+
+	/* Another MAC: the guest would see its interface change. */
+	ck_assert_int_eq(test_device_create(&f.te, "net", "tap=vmmunit1,mac=02:00:00:00:00:08",
+					    &test_virtio_res, &other), -ENODEV);
+	net->destroy(f.dev);
+	ck_assert_int_eq(test_device_create(&f.te, "net", "tap=" TAP_NAME ",mac=02:00:00:00:00:08",
+					    &test_virtio_res, &f.dev), 0);
+	f.te.log[0] = 0;
+	state_reader_init(&rd, w.buf, w.len);
+	ck_assert_int_eq(net->restore(f.dev, &rd), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(f.te.log, "MAC address differs"));
+	state_writer_release(&w);
+	net_teardown(&f);
+}
+END_TEST
+
 /* The config space shows the MAC and the link up. */
 START_TEST(test_config_space)
 {
@@ -473,6 +539,7 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(dev, test_rx_no_buffers);
 	tcase_add_test(dev, test_tx);
 	tcase_add_test(dev, test_config_space);
+	tcase_add_test(dev, test_round_trip);
 	suite_add_tcase(s, dev);
 	return s;
 }
