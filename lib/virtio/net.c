@@ -342,16 +342,17 @@ static void rx_fix_header(struct virtio_net *n, unsigned int cnt, uint16_t nbuf)
 	iov_write(n->iov, cnt, offsetof(struct virtio_net_hdr_v1, num_buffers), &nbuf, 2);
 }
 
+/* Lock held, any thread: stop reading a TAP that failed. Only the loop's
+ * own thread drops the descriptor from the loop (tap_event). */
 static void tap_failed(struct virtio_net *n, const char *why)
 {
 	n->st.rx_errors++;
 	if (n->tap_gone)
 		return;
-	n->tap_gone = true;
 	env_err(n->t.env, "%s: the TAP failed (%s): the guest receives nothing more",
 		n->name, why);
-	event_loop_del(n->t.loop, n->tap);
-	n->tap_watched = false;
+	rx_watch(n, false);
+	n->tap_gone = true;
 }
 
 /* Lock held. Move one frame from the TAP to the guest.
@@ -418,6 +419,11 @@ static void tap_event(void *opaque, int fd, uint32_t events)
 		tap_failed(n, "error or hang-up on its descriptor");
 	else
 		rx_process(n);
+	if (n->tap_gone && n->tap_watched) {
+		/* Errors are reported whatever is watched: no more of them. */
+		event_loop_del(n->t.loop, n->tap);
+		n->tap_watched = false;
+	}
 	virtio_mmio_unlock(&n->t);
 }
 

@@ -235,7 +235,8 @@ static bool net_setup(struct net_fixture *f, uint64_t features)
 
 static void net_teardown(struct net_fixture *f)
 {
-	close(f->pkt);
+	if (f->pkt >= 0)
+		close(f->pkt);
 	device_type_find("net")->destroy(f->dev);
 	test_env_release(&f->te);
 	free(f->buf);
@@ -504,6 +505,27 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* The TAP deleted under the device: said once, then nothing more to
+ * serve (no loop on an error that stays). */
+START_TEST(test_tap_gone)
+{
+	struct net_fixture f;
+
+	if (!net_setup(&f, 0))
+		return;
+	post(&f, true, 0, 0, 2048);
+	notify(&f, 0);
+	close(f.pkt);
+	ck_assert_int_eq(system("ip link del " TAP_NAME), 0);
+	f.te.log[0] = 0;
+	run_device(&f);
+	ck_assert_ptr_nonnull(strstr(f.te.log, "the TAP failed"));
+	ck_assert_int_eq(event_loop_dispatch(&f.te.loop, 100), 0);
+	f.pkt = -1;
+	net_teardown(&f);
+}
+END_TEST
+
 /* The config space shows the MAC and the link up. */
 START_TEST(test_config_space)
 {
@@ -540,6 +562,7 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(dev, test_tx);
 	tcase_add_test(dev, test_config_space);
 	tcase_add_test(dev, test_round_trip);
+	tcase_add_test(dev, test_tap_gone);
 	suite_add_tcase(s, dev);
 	return s;
 }
