@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * net-peer: the host end of the virtio-net guest tests (tests/guest-net*.sh),
- * run inside the test's network namespace against the net guest's UDP echo
- * service.
+ * net-peer: the host end of the virtio-net guest tests (tests/guest-net*.sh)
+ * and of bench/net, run inside a network namespace of theirs against the
+ * net guest's UDP services (or, for bench/net's baseline, against itself).
  *
  *   net-peer echo ADDR PORT COUNT SEED
  *       sends COUNT datagrams of pseudo-random sizes 1..1472 bytes (a 4-byte
  *       sequence number, as much of it as fits, then bytes derived from SEED
  *       and the number), at most 8 in flight; every echo must come back
  *       intact and in order within 3 s of its datagram
- *   net-peer flood ADDR PORT SECONDS
- *       sends 1024-byte datagrams as fast as it can for SECONDS
+ *   net-peer flood ADDR PORT SECONDS [SIZE]
+ *       sends SIZE-byte datagrams (default 1024) as fast as it can for
+ *       SECONDS, never waiting for the socket
+ *   net-peer sink ADDR PORT SECONDS
+ *       receives on ADDR:PORT and counts, until 2 s after the last datagram
+ *       or SECONDS after it started; fails when nothing came
  *   net-peer send ADDR PORT TEXT
  *       sends TEXT as one datagram
  *
@@ -34,6 +38,9 @@
 #define ECHO_TIMEOUT_MS 3000
 #define SEND_TIMEOUT_MS 2000
 #define FLOOD_SIZE      1024
+#define SINK_IDLE_MS    2000
+#define SINK_RCVBUF     (8 << 20)
+#define SINK_BATCH      256     /* datagrams between looks at the clock */
 
 static const char *prog = "net-peer";
 
@@ -75,25 +82,53 @@ static int parse_ulong(const char *s, unsigned long max, unsigned long *v)
 	return errno || end == s || *end || *s == '-' || *v > max ? -1 : 0;
 }
 
+static void parse_addr(const char *addr, const char *port, struct sockaddr_in *sin)
+{
+	unsigned long p;
+
+	*sin = (struct sockaddr_in){ .sin_family = AF_INET };
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1 || parse_ulong(port, 65535, &p) || !p) {
+		fprintf(stderr, "%s: bad address %s or port %s\n", prog, addr, port);
+		exit(2);
+	}
+	sin->sin_port = htons((uint16_t)p);
+}
+
 /* A UDP socket connected to ADDR:PORT, sends bounded by SEND_TIMEOUT_MS. */
 static int peer_socket(const char *addr, const char *port)
 {
 	struct timeval tv = { SEND_TIMEOUT_MS / 1000, SEND_TIMEOUT_MS % 1000 * 1000 };
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	unsigned long p;
+	struct sockaddr_in sin;
 	int fd;
 
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1 || parse_ulong(port, 65535, &p) || !p) {
-		fprintf(stderr, "%s: bad address %s or port %s\n", prog, addr, port);
-		exit(2);
-	}
-	sin.sin_port = htons((uint16_t)p);
+	parse_addr(addr, port, &sin);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
 	    connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		fprintf(stderr, "%s: socket to %s:%lu: %s\n", prog, addr, p, strerror(errno));
+		fprintf(stderr, "%s: socket to %s:%s: %s\n", prog, addr, port, strerror(errno));
 		exit(1);
 	}
+	return fd;
+}
+
+/* A UDP socket bound to ADDR:PORT that reports its drops (SO_RXQ_OVFL),
+ * with as large a receive queue as we may have: a burst then waits there
+ * rather than being dropped. Receives never wait: poll() bounds them. */
+static int sink_socket(const char *addr, const char *port)
+{
+	struct sockaddr_in sin;
+	int fd, one = 1, rcvbuf = SINK_RCVBUF;
+
+	parse_addr(addr, port, &sin);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		fprintf(stderr, "%s: socket on %s:%s: %s\n", prog, addr, port, strerror(errno));
+		exit(1);
+	}
+	/* Beyond net.core.rmem_max needs CAP_NET_ADMIN; the plain one is capped. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	return fd;
 }
 
@@ -166,32 +201,92 @@ static int echo(int fd, unsigned long count, uint64_t seed)
 	return 0;
 }
 
-static int flood(int fd, unsigned long seconds)
+static int flood(int fd, unsigned long seconds, size_t size)
 {
-	unsigned char buf[FLOOD_SIZE];
+	unsigned char buf[MAX_PAYLOAD];
 	unsigned long long sent = 0, errors = 0, i;
 	double start = now(), end = start + (double)seconds;
 
-	memset(buf, 0x5a, sizeof(buf));
+	memset(buf, 0x5a, size);
 	for (i = 0;; i++) {
 		/* The clock only now and then: sending is the point. */
 		if (!(i & 63) && now() >= end)
 			break;
-		if (send(fd, buf, sizeof(buf), MSG_DONTWAIT) == (ssize_t)sizeof(buf))
+		if (send(fd, buf, size, MSG_DONTWAIT) == (ssize_t)size)
 			sent++;
 		else
 			errors++;
 	}
-	printf("net-peer flood: %llu datagrams of %d bytes sent, %llu not, in %.3f s\n", sent,
-	       FLOOD_SIZE, errors, now() - start);
+	printf("net-peer flood: %llu datagrams of %zu bytes sent, %llu not, in %.3f s\n", sent,
+	       size, errors, now() - start);
 	return sent ? 0 : 1;
+}
+
+static int sink(int fd, unsigned long seconds)
+{
+	static unsigned char buf[65536];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl;
+	unsigned long long count = 0, bytes = 0;
+	size_t min = 0, max = 0;
+	uint32_t dropped = 0;
+	double end = now() + (double)seconds, first = 0, last = 0;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		double t = now(), until = end;
+		int i, r;
+
+		if (count && last + SINK_IDLE_MS / 1000.0 < until)
+			until = last + SINK_IDLE_MS / 1000.0;
+		if (t >= until)
+			break;
+		r = poll(&pfd, 1, (int)((until - t) * 1000) + 1);
+		if (r < 0 && errno != EINTR) {
+			fprintf(stderr, "%s: poll: %s\n", prog, strerror(errno));
+			return 1;
+		}
+		for (i = 0; r > 0 && i < SINK_BATCH; i++) {
+			struct iovec iov = { buf, sizeof(buf) };
+			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+					     .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+			struct cmsghdr *c;
+			ssize_t n = recvmsg(fd, &mh, MSG_TRUNC);
+
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+				break;
+			if (n < 0) {
+				fprintf(stderr, "%s: receiving: %s\n", prog, strerror(errno));
+				return 1;
+			}
+			for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
+					memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
+			last = now();
+			if (!count++)
+				first = last;
+			bytes += (size_t)n;
+			if (!min || (size_t)n < min)
+				min = (size_t)n;
+			if ((size_t)n > max)
+				max = (size_t)n;
+		}
+	}
+	printf("net-peer sink: %llu datagrams, %llu bytes, sizes %zu to %zu, %u dropped by the "
+	       "socket, %.3f s first to last\n", count, bytes, min, max, dropped, last - first);
+	if (!count)
+		fprintf(stderr, "%s: nothing received in %lu s\n", prog, seconds);
+	return count ? 0 : 1;
 }
 
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: %s echo ADDR PORT COUNT SEED\n"
-		"       %s flood ADDR PORT SECONDS\n"
-		"       %s send ADDR PORT TEXT\n", prog, prog, prog);
+		"       %s flood ADDR PORT SECONDS [SIZE]\n"
+		"       %s sink ADDR PORT SECONDS\n"
+		"       %s send ADDR PORT TEXT\n", prog, prog, prog, prog);
 	exit(2);
 }
 
@@ -209,11 +304,19 @@ int main(int argc, char **argv)
 		fd = peer_socket(argv[2], argv[3]);
 		return echo(fd, a, b);
 	}
-	if (!strcmp(argv[1], "flood") && argc == 5) {
-		if (parse_ulong(argv[4], 3600, &a) || !a)
+	if (!strcmp(argv[1], "flood") && (argc == 5 || argc == 6)) {
+		b = FLOOD_SIZE;
+		if (parse_ulong(argv[4], 3600, &a) || !a ||
+		    (argc == 6 && (parse_ulong(argv[5], MAX_PAYLOAD, &b) || !b)))
 			usage();
 		fd = peer_socket(argv[2], argv[3]);
-		return flood(fd, a);
+		return flood(fd, a, b);
+	}
+	if (!strcmp(argv[1], "sink") && argc == 5) {
+		if (parse_ulong(argv[4], 3600, &a) || !a)
+			usage();
+		fd = sink_socket(argv[2], argv[3]);
+		return sink(fd, a);
 	}
 	if (!strcmp(argv[1], "send") && argc == 5) {
 		fd = peer_socket(argv[2], argv[3]);

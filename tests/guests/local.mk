@@ -76,7 +76,7 @@ TESTS += $(GUEST_TESTS)
 EXTRA_DIST += $(GUEST_SRCS) $(GUEST_TESTS)
 
 # Benchmarks: run by hand from a build directory, never by "make check".
-EXTRA_DIST += bench/blk
+EXTRA_DIST += bench/blk bench/net
 
 # Objects. Every one depends on the headers: they are few and tiny.
 GUEST_HDRS = $(srcdir)/tests/guests/guest.h $(srcdir)/tests/guests/trampoline.h \

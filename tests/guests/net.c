@@ -2,8 +2,8 @@
 /*
  * net guest: a minimal virtio-mmio (version 2) virtio-net driver (virtio
  * 1.x, 5.1) and just enough IPv4 to exercise the VMM's network device
- * (--net tap=NAME) from tests/guest-net.sh and
- * tests/guest-net-blocked-disk.sh.
+ * (--net tap=NAME) from tests/guest-net.sh,
+ * tests/guest-net-blocked-disk.sh and bench/net.
  *
  * Devices are found through the "virtio_mmio.device=SIZE@BASE:IRQ"
  * parameters in slot order; the first with device ID 1 is driven, every
@@ -38,7 +38,18 @@
  *                       flush without waiting; print "BLK DONE <status>"
  *                       (0 when both completed OK) once both completed,
  *                       and FAIL net-blk at the end unless they did
+ *   net_bench_tx=SECONDS  benchmark (bench/net), right after "NET READY":
+ *                       send UDP datagrams to 192.0.2.1 port 9 as fast as
+ *                       the transmit slots allow, until the datagram
+ *                       "end tx" comes to port 9 or SECONDS have passed
+ *   net_bench_rx=SECONDS  then count and discard the datagrams to port 9
+ *                       (their UDP checksums unchecked) until "end rx" or
+ *                       SECONDS; serving follows both
+ *   net_bench_size=BYTES  payload of the datagrams sent (default 1400, at
+ *                       most 1472)
  * Prints "NET MAC <n> <mac>" for the n-th virtio-net device, "NET READY",
+ * with net_bench_* "BENCH START <phase>" and "BENCH END <phase> <n>
+ * datagrams <bytes> bytes[ timeout]" for tx and rx,
  * "NET END quit" or "NET END timeout", "NET COUNTERS ...", with net_mrg=1
  * "NET MRG max buffers <n>", then the usual PASS/FAIL lines and finish().
  */
@@ -71,6 +82,9 @@
 #define IP_PROTO_ICMP           1
 #define IP_PROTO_UDP            17
 #define ECHO_PORT               7
+#define BENCH_PORT              9       /* discard */
+#define BENCH_SIZE              1400u
+#define UDP_PAYLOAD_MAX         1472u   /* a 1500-byte MTU less IPv4 and UDP */
 #define ICMP_ID                 0x4e54
 #define ICMP_SEQ                1
 #define ICMP_DATA_LEN           56u
@@ -125,6 +139,7 @@ static u8 rx_hdr[MAX_RX][16] __attribute__((aligned(16)));
 static u8 rx_data[MAX_RX][RX_BUF_LEN] __attribute__((aligned(4096)));
 static u8 tx_mem[MAX_TX][TX_BUF_LEN] __attribute__((aligned(4096)));
 static bool tx_busy[MAX_TX];
+static bool tx_bench[MAX_TX];           /* the slot holds the tx phase's frame */
 static unsigned int tx_next, tx_inflight;
 static u8 pkt[RX_BUF_LEN];              /* a frame gathered from merged buffers */
 
@@ -136,6 +151,12 @@ static struct {
 	u64 rx, tx, rx_bytes, tx_bytes, arp, icmp, udp, ignored, tx_dropped, bad;
 	u32 mrg_max;
 } cnt;
+
+/* net_bench_tx= / net_bench_rx=: the phase running ("tx", "rx" or NULL),
+ * whether its "end <phase>" datagram came, what it moved. */
+static const char *bench_phase;
+static bool bench_end;
+static u64 bench_datagrams, bench_bytes;
 
 /* net_blk=1 */
 static struct blk_req_hdr blk_hdr[2] __attribute__((aligned(16)));
@@ -231,12 +252,17 @@ static void tx_reap(void)
 	}
 }
 
+/* The frame area of slot @s. */
+static u8 *tx_frame_at(unsigned int s)
+{
+	return tx_mem[s] + NET_HDR_LEN + (s & 1 ? TX_SPLIT_GAP : 0);
+}
+
 /* Where the next frame goes: the frame area of a free slot, or NULL when
  * every slot stays busy for a second (the frame is then dropped). */
 static u8 *tx_begin(void)
 {
 	u64 until = ticks + TRY_TICKS;
-	u8 *buf;
 
 	tx_reap();
 	while (tx_busy[tx_next]) {
@@ -247,21 +273,26 @@ static u8 *tx_begin(void)
 		idle();
 		tx_reap();
 	}
-	buf = tx_mem[tx_next];
-	return buf + NET_HDR_LEN + (tx_next & 1 ? TX_SPLIT_GAP : 0);
+	tx_bench[tx_next] = false;
+	return tx_frame_at(tx_next);
 }
 
-/* Sends the @len-byte frame written at what tx_begin() returned. */
-static void tx_commit(u32 len)
+/* Makes the @len-byte frame written at tx_frame_at(tx_next) available,
+ * without notifying the device. A slot still holding the tx phase's frame
+ * was sent from before: its header and gap are in place. */
+static void tx_post(u32 len)
 {
 	struct virtqueue *q = &net.vq[TXQ];
 	unsigned int s = tx_next, d = 2 * s;
 	u8 *buf = tx_mem[s];
 
-	memset(buf, 0, NET_HDR_LEN);            /* no offload, GSO_NONE */
-	if (s & 1) {
+	if (!tx_bench[s]) {
+		memset(buf, 0, NET_HDR_LEN);    /* no offload, GSO_NONE */
 		/* What a device reading past the header's descriptor would send. */
-		memset(buf + NET_HDR_LEN, 0xee, TX_SPLIT_GAP);
+		if (s & 1)
+			memset(buf + NET_HDR_LEN, 0xee, TX_SPLIT_GAP);
+	}
+	if (s & 1) {
 		q->desc[d] = (struct vring_desc){ (u64)buf, NET_HDR_LEN, VRING_DESC_F_NEXT,
 						  (u16)(d + 1) };
 		q->desc[d + 1] = (struct vring_desc){ (u64)(buf + NET_HDR_LEN + TX_SPLIT_GAP),
@@ -274,7 +305,14 @@ static void tx_commit(u32 len)
 	tx_next = (s + 1) % ntx;
 	cnt.tx++;
 	cnt.tx_bytes += len;
-	virtio_submit(q, (u16)d);
+	virtio_publish(q, (u16)d);
+}
+
+/* Sends the @len-byte frame written at what tx_begin() returned. */
+static void tx_commit(u32 len)
+{
+	tx_post(len);
+	virtio_notify(&net.vq[TXQ]);
 }
 
 /* Ethernet header of a frame from us to @dst. */
@@ -429,6 +467,21 @@ static void handle_icmp(const u8 *f, u32 len, const u8 *icmp, u32 ilen)
 	}
 }
 
+/* A datagram to BENCH_PORT while a phase runs: counted, or the end of the
+ * phase. Markers of another phase are late repeats, and ignored. */
+static void bench_udp(const u8 *data, u32 len)
+{
+	if (len >= 4 && !memcmp(data, "end ", 4)) {
+		u32 n = (u32)strlen(bench_phase);
+
+		if (len == 4 + n && !memcmp(data + 4, bench_phase, n))
+			bench_end = true;
+		return;
+	}
+	bench_datagrams++;
+	bench_bytes += len;
+}
+
 /* Swapping addresses and ports leaves the UDP checksum as it was: the
  * ones' complement sum does not depend on the order of the words. */
 static void handle_udp(const u8 *f, u32 len, const u8 *ip, const u8 *udp, u32 ulen)
@@ -441,6 +494,11 @@ static void handle_udp(const u8 *f, u32 len, const u8 *ip, const u8 *udp, u32 ul
 		return;
 	}
 	ulen = be16(udp + 4);
+	plen = ulen - 8;
+	if (bench_phase && be16(udp + 2) == BENCH_PORT) {
+		bench_udp(udp + 8, plen);
+		return;
+	}
 	if (be16(udp + 6)) {
 		u32 sum = csum_add(0, ip + 12, 8) + IP_PROTO_UDP + ulen;
 
@@ -455,7 +513,6 @@ static void handle_udp(const u8 *f, u32 len, const u8 *ip, const u8 *udp, u32 ul
 		cnt.ignored++;
 		return;
 	}
-	plen = ulen - 8;
 	if (plen == 4 && !memcmp(udp + 8, "quit", 4)) {
 		quit = true;
 		return;
@@ -788,19 +845,160 @@ static void icmp_check(void)
 		fail("net-icmp", "no matching echo reply from 192.0.2.1 after %u requests", i);
 }
 
-static void serve(u64 seconds)
+/* Until every frame sent was completed, for a second at most. */
+static void tx_drain(void)
 {
-	static const bool never;
-	u64 until;
+	u64 until = ticks + TRY_TICKS;
 
-	serve_until(&never, seconds * (1000 / TICK_MS));
-	kprintf("NET END %s\n", quit ? "quit" : "timeout");
-	/* What is still being sent goes out before the reset. */
-	until = ticks + TRY_TICKS;
 	while (tx_inflight && ticks < until) {
 		idle();
 		tx_reap();
 	}
+}
+
+static void serve(u64 seconds)
+{
+	static const bool never;
+
+	serve_until(&never, seconds * (1000 / TICK_MS));
+	kprintf("NET END %s\n", quit ? "quit" : "timeout");
+	/* What is still being sent goes out before the reset. */
+	tx_drain();
+}
+
+/* ------------------------------------------------------------ benchmark */
+
+/*
+ * net_bench_tx=SECONDS, net_bench_rx=SECONDS (bench/net): phases run after
+ * "NET READY", tx first, then the guest serves as usual. Each prints
+ * "BENCH START <phase>", runs until the datagram "end <phase>" comes to UDP
+ * port 9 or SECONDS have passed on the guest's clock, and prints "BENCH END
+ * <phase> <n> datagrams <bytes> bytes" (UDP payload), with " timeout" when
+ * no marker came. The host times a phase by the arrival of these lines:
+ * the guest's clock stands still while it keeps interrupts off.
+ *   tx  net_bench_size-byte datagrams (default 1400) from port 9 to
+ *       192.0.2.1 port 9, all alike (UDP checksum included): every free
+ *       transmit slot filled, one notification, hlt until a completion
+ *       when none is free; END once all were completed
+ *   rx  datagrams to port 9, counted and discarded
+ * The guest does as little per frame as it can: where KVM emulates guest
+ * instructions one by one (nested), a copy or checksum of every frame
+ * would be what gets measured. So the tx frame is copied into a slot only
+ * when something else was sent from it, and the rx datagrams' UDP
+ * checksums are not verified (their Ethernet, IPv4 and UDP headers are).
+ */
+static u8 bench_tmpl[ETH_FRAME_MAX];
+
+/* The tx phase's frame, with @size payload bytes, at @f; its length. */
+static u32 bench_frame(u8 *f, u32 size)
+{
+	u8 *ip = f + ETH_HLEN, *udp = ip + 20;
+	u32 i, ulen = 8 + size;
+	u16 sum;
+
+	eth_header(f, host_mac, ETH_P_IP);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put_be16(ip + 2, (u16)(20 + ulen));
+	put_be16(ip + 6, 0x4000);               /* don't fragment */
+	ip[8] = 64;
+	ip[9] = IP_PROTO_UDP;
+	memcpy(ip + 12, my_ip, 4);
+	memcpy(ip + 16, host_ip, 4);
+	ip_checksum(ip);
+	put_be16(udp, BENCH_PORT);
+	put_be16(udp + 2, BENCH_PORT);
+	put_be16(udp + 4, (u16)ulen);
+	put_be16(udp + 6, 0);
+	for (i = 0; i < size; i++)
+		udp[8 + i] = (u8)(i * 13 + 7);
+	sum = csum_fold(csum_add(csum_add(0, ip + 12, 8) + IP_PROTO_UDP + ulen, udp, ulen));
+	/* 0 would mean "no checksum". */
+	put_be16(udp + 6, sum ? sum : 0xffff);
+	return ETH_HLEN + 20 + ulen;
+}
+
+static void bench_begin(const char *phase)
+{
+	bench_phase = phase;
+	bench_end = false;
+	bench_datagrams = bench_bytes = 0;
+	kprintf("BENCH START %s\n", phase);
+}
+
+static void bench_finish(u64 seconds)
+{
+	kprintf("BENCH END %s %lu datagrams %lu bytes%s\n", bench_phase, bench_datagrams,
+		bench_bytes, bench_end ? "" : " timeout");
+	if (!bench_end)
+		fail("net-bench", "%s: no \"end %s\" datagram within %lu s", bench_phase,
+		     bench_phase, seconds);
+	bench_phase = NULL;
+}
+
+static void bench_tx(u64 seconds, u32 size)
+{
+	u32 len = bench_frame(bench_tmpl, size);
+	unsigned int n;
+	u64 until;
+
+	bench_begin("tx");
+	until = ticks + seconds * (1000 / TICK_MS);
+	while (!bench_end && ticks < until) {
+		rx_poll();
+		tx_reap();
+		for (n = 0; !tx_busy[tx_next]; n++) {
+			unsigned int s = tx_next;
+
+			if (!tx_bench[s])
+				memcpy(tx_frame_at(s), bench_tmpl, len);
+			tx_post(len);
+			tx_bench[s] = true;
+			bench_datagrams++;
+			bench_bytes += size;
+		}
+		if (n)
+			virtio_notify(&net.vq[TXQ]);
+		else
+			idle();
+	}
+	tx_drain();
+	if (tx_inflight)
+		fail("net-bench", "tx: %u frames not completed after a second", tx_inflight);
+	bench_finish(seconds);
+}
+
+static void bench_rx(u64 seconds)
+{
+	u64 until;
+
+	bench_begin("rx");
+	until = ticks + seconds * (1000 / TICK_MS);
+	while (!bench_end && ticks < until) {
+		tx_reap();
+		if (!rx_poll())
+			idle();
+	}
+	bench_finish(seconds);
+}
+
+static void bench(void)
+{
+	u64 tx = cmdline_num("net_bench_tx", 0), rx = cmdline_num("net_bench_rx", 0);
+	u64 size = cmdline_num("net_bench_size", BENCH_SIZE);
+
+	if (!tx && !rx)
+		return;
+	if (!size || size > UDP_PAYLOAD_MAX) {
+		fail("net-bench", "net_bench_size=%lu: not 1 to %u bytes", size, UDP_PAYLOAD_MAX);
+		return;
+	}
+	if (tx && !host_mac_known)
+		fail("net-bench", "tx: the host's MAC is not known");
+	else if (tx)
+		bench_tx(tx, (u32)size);
+	if (rx)
+		bench_rx(rx);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -978,6 +1176,7 @@ void guest_main(void)
 		while (ticks < until)
 			idle();
 	} else {
+		bench();
 		if (blk_on)
 			blk_submit();
 		serve(seconds);
