@@ -9,7 +9,8 @@ tmpdir_make
 #   runs the VMM, wants exit STATUS and PATTERN (ERE) on stderr's first line
 expect_status() {
 	desc=$1; want=$2; pat=$3; shift 3
-	"$TIMEOUT" 20 "$VMM" "$@" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	# shellcheck disable=SC2086 # $VMM may carry a command prefix
+	"$TIMEOUT" 20 $VMM "$@" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
 	got=$?
 	first=$(head -n 1 "$TEST_TMP/err")
 	if [ "$got" -ne "$want" ]; then
@@ -57,15 +58,33 @@ expect_status "--net without tap" 2 "--net: key 'tap' is required" --net mac=02:
 expect_status "--net multicast MAC" 2 "--net: key 'mac': 01:00:5e:00:00:01 is multicast" --net tap=vmmt0,mac=01:00:5e:00:00:01 --kernel "$K"
 expect_status "--net nine times" 2 "--net: at most 8 allowed" --net tap=a --net tap=b --net tap=c --net tap=d --net tap=e --net tap=f --net tap=g --net tap=h --net tap=i --kernel "$K"
 
+# Usage errors that say how to fix them.
+expect_status "--kernel with a bare path" 2 "--kernel needs path=FILE: try --kernel path=/boot/vmlinuz" --kernel /boot/vmlinuz
+expect_status "unquoted comma in cmdline" 2 "unknown key 'smep' .*; quote a value that holds commas: key=\"a,b\"$" --kernel "$K,cmdline=clearcpuid=smap,smep"
+expect_status "unquoted comma, key=value after it" 2 "unknown key 'quiet' .*; quote a value that holds commas" --kernel "$K,cmdline=console=ttyS0,quiet=1"
+
+# No access to /dev/kvm: the hint names the kvm group.
+as_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+   ! $as_nobody test -w /dev/kvm; then
+	VMM_AS_ROOT=$VMM
+	VMM="$as_nobody $VMM_AS_ROOT"
+	expect_status "no access to /dev/kvm" 1 "cannot open /dev/kvm: Permission denied \\(add your user to the kvm group" --kernel "path=$GUEST_DIR/boot.elf"
+	VMM=$VMM_AS_ROOT
+else
+	skip "no access to /dev/kvm" "needs root, setpriv and a /dev/kvm other users cannot open"
+fi
+
 # Build failures: exit 1 with a message naming the file.
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	expect_status "missing kernel file" 1 "kernel $TEST_TMP/missing: No such file or directory" --kernel "path=$TEST_TMP/missing"
 	expect_status "kernel is a directory" 1 "kernel $TEST_TMP: Is a directory" --kernel "path=$TEST_TMP"
 	expect_status "kernel is not a kernel" 1 "not an ELF vmlinux or bzImage" --kernel "$K"
 	expect_status "missing initrd" 1 "initrd $TEST_TMP/none: No such file or directory" --kernel "path=$GUEST_DIR/boot.elf,initrd=$TEST_TMP/none"
+	expect_status "a program as the kernel" 1 "kernel /bin/ls: ELF image is a shared object or a position-independent program, not a kernel: give a vmlinux or a bzImage" --kernel path=/bin/ls
 	expect_status "missing TAP" 1 "no network interface vmmnosuchtap0: create the TAP with 'ip tuntap add dev vmmnosuchtap0 mode tap" --net tap=vmmnosuchtap0 --kernel "path=$GUEST_DIR/boot.elf"
 else
-	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" "missing TAP"; do
+	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" "a program as the kernel" "missing TAP"; do
 		skip "$d" "/dev/kvm not available"
 	done
 fi

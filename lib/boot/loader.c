@@ -129,9 +129,15 @@ static int load_elf(const struct guest_mem *mem, const uint8_t *image, size_t si
 		set_err(err, errlen, "ELF image is not 64-bit little-endian");
 		return -ENOEXEC;
 	}
-	if (eh.e_machine != EM_X86_64 || eh.e_type != ET_EXEC) {
-		set_err(err, errlen, "ELF image is not an x86_64 executable (machine %u, type %u)",
-			eh.e_machine, eh.e_type);
+	if (eh.e_machine != EM_X86_64) {
+		set_err(err, errlen, "ELF image is for another machine (e_machine %u, not x86_64's %u)",
+			eh.e_machine, EM_X86_64);
+		return -ENOEXEC;
+	}
+	if (eh.e_type != ET_EXEC) {
+		set_err(err, errlen, "ELF image is %s, not a kernel: give a vmlinux or a bzImage",
+			eh.e_type == ET_DYN ? "a shared object or a position-independent program" :
+			eh.e_type == ET_REL ? "an object file" : "not an executable");
 		return -ENOEXEC;
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||

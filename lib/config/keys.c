@@ -73,6 +73,7 @@ struct parse_state {
 	const char *option;
 	void *rec;              /* scratch copy of the record */
 	uint64_t seen;          /* bit per key index */
+	bool after_string;      /* the key before was a string's */
 };
 
 static int parse_number(const struct parse_state *st, const struct key_desc *k,
@@ -107,7 +108,10 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 		char names[128];
 
 		list_keys(st->keys, names, sizeof(names));
-		seterr(err, errlen, "--%s: unknown key '%s' (keys: %s)", st->option, key, names);
+		/* An unquoted "a,b" in a string's value reads as a key "b". */
+		seterr(err, errlen, "--%s: unknown key '%s' (keys: %s)%s", st->option, key, names,
+		       !value || st->after_string ?
+		       "; quote a value that holds commas: key=\"a,b\"" : "");
 		return -EINVAL;
 	}
 	bit = 1ull << (k - st->keys);
@@ -116,6 +120,7 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 		return -EINVAL;
 	}
 	st->seen |= bit;
+	st->after_string = is_string(k);
 	if (!value || (!*value && k->type != KEY_STRING)) {
 		seterr(err, errlen, "--%s: key '%s' needs a value", st->option, key);
 		return -EINVAL;
@@ -170,10 +175,18 @@ static int check_required(const struct parse_state *st, char *err, size_t errlen
 	return 0;
 }
 
+static const struct key_desc *first_required(const struct key_desc *keys)
+{
+	for (const struct key_desc *k = keys; k->name; k++)
+		if (k->required)
+			return k;
+	return NULL;
+}
+
 int keys_parse(const struct key_desc *keys, const char *option, void *rec, size_t size,
 	       const char *value, keys_check_fn check, char *err, size_t errlen)
 {
-	struct parse_state st = { keys, option, NULL, 0 };
+	struct parse_state st = { keys, option, NULL, 0, false };
 	int ret = 0;
 
 	st.rec = malloc(size);
@@ -182,7 +195,13 @@ int keys_parse(const struct key_desc *keys, const char *option, void *rec, size_
 		return -ENOMEM;
 	}
 	memcpy(st.rec, rec, size);
-	if (value) {
+	if (value && !strchr(value, '=') && first_required(keys)) {
+		/* "--kernel vmlinux": the value of the one key it needs. */
+		seterr(err, errlen, "--%s needs %s=%s: try --%s %s=%s", option,
+		       first_required(keys)->name, first_required(keys)->value, option,
+		       first_required(keys)->name, value);
+		ret = -EINVAL;
+	} else if (value) {
 		ret = vmm_kv_parse(value, parse_key, &st, err, errlen);
 		if (ret && err && errlen && strncmp(err, "--", 2)) {
 			/* A syntax error from the list parser: name the option. */

@@ -35,7 +35,11 @@ int kvm_open(struct vmm *vm)
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		ret = -errno;
-		vm_err(vm, "cannot open /dev/kvm: %s", strerror(-ret));
+		vm_err(vm, "cannot open /dev/kvm: %s%s", strerror(-ret),
+		       ret == -EACCES ? " (add your user to the kvm group: sudo usermod -aG kvm "
+					"\"$USER\", then log in again)" :
+		       ret == -ENOENT ? " (load the kvm_intel or kvm_amd module, or enable "
+					"virtualisation in the firmware)" : "");
 		return ret;
 	}
 	ret = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);

@@ -348,8 +348,10 @@ static int open_image(const struct device_env *env, const char *path, bool ro, u
 	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		env_err(env, "virtio-blk: cannot open disk image %s%s: %s", path,
-			ro ? "" : " for writing", strerror(-r));
+		env_err(env, "virtio-blk: cannot open disk image %s%s: %s%s", path,
+			ro ? "" : " for writing", strerror(-r),
+			!ro && (r == -EACCES || r == -EROFS || r == -EPERM) ?
+			" (add read_only=on for a read-only disk)" : "");
 		return r;
 	}
 	if (fstat(fd, &st) < 0) {

@@ -538,6 +538,21 @@ START_TEST(test_rng_source)
 }
 END_TEST
 
+/* A disk image the user may only read: the message says what to add. */
+START_TEST(test_blk_read_only_hint)
+{
+	struct test_env te;
+	uint8_t mem[4096];
+	void *dev;
+
+	test_env_init(&te, mem, 0x100000, sizeof(mem));
+	ck_assert_int_eq(test_device_create(&te, "block", "path=/sys/kernel/notes",
+					    &test_virtio_res, &dev), -EACCES);
+	ck_assert_ptr_nonnull(strstr(te.log, "add read_only=on"));
+	test_env_release(&te);
+}
+END_TEST
+
 /* Run @t's event loop for a moment: what the device deferred to it. */
 static void *loop_main(void *p)
 {
@@ -644,6 +659,7 @@ Suite *devices_suite(void)
 	TCase *tc = tcase_create("devices");
 
 	tcase_add_test(tc, test_registry);
+	tcase_add_test(tc, test_blk_read_only_hint);
 	tcase_add_test(tc, test_uart_round_trip);
 	tcase_add_test(tc, test_i8042_round_trip);
 	tcase_add_test(tc, test_transport_round_trip);
