@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static bool value_optional(unsigned int opt);
 
 /* "path=FILE[,read_only=on|off]": required keys first, then the others in
  * brackets; all of them in brackets when the value may be left out. */
-static void print_synopsis(unsigned int opt)
+static void print_synopsis(FILE *f, unsigned int opt)
 {
 	bool all_optional = value_optional(opt);
 	const char *name, *value;
@@ -37,8 +38,8 @@ static void print_synopsis(unsigned int opt)
 			if (!!(flags & VMM_KEY_REQUIRED) != required)
 				continue;
 			bracket = !required && (printed || all_optional);
-			printf("%s%s%s=%s%s", bracket ? "[" : "", printed ? "," : "", name, value,
-			       bracket ? "]" : "");
+			fprintf(f, "%s%s%s=%s%s", bracket ? "[" : "", printed ? "," : "", name,
+				value, bracket ? "]" : "");
 			printed++;
 		}
 	}
@@ -51,7 +52,7 @@ static void print_option(unsigned int opt)
 
 	vmm_option_get(opt, &name, &flags, &max, &summary);
 	printf("     --%s ", name);
-	print_synopsis(opt);
+	print_synopsis(stdout, opt);
 	printf("\n        %s", summary);
 	if ((flags & VMM_OPTION_DEVICE) && max > 1)
 		printf("; up to %u", max);
@@ -178,13 +179,73 @@ static const char *optional_value(int argc, char **argv)
 	return argv[optind++];
 }
 
+/* Edit distance of @a and @b, at most 16 bytes each (else "far"). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[17][17];
+
+	if (la > 16 || lb > 16)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+	}
+	return d[la][lb];
+}
+
+/* "--memroy": the option meant, when one is near enough. */
+static int unknown_option(const char *arg, const struct option *longopts)
+{
+	char name[32];
+	const char *best = NULL;
+	size_t best_d = 3;                      /* at most two edits */
+
+	if (strncmp(arg, "--", 2))
+		return usage_error("unknown option '%s'", arg);
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+	for (const struct option *o = longopts; o->name; o++) {
+		size_t d = distance(name, o->name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = o->name;
+		}
+	}
+	if (best)
+		return usage_error("unknown option '--%s'; did you mean --%s?", name, best);
+	return usage_error("unknown option '--%s'", name);
+}
+
+/* "--kernel" at the end: what its value looks like. */
+static int missing_value(const char *arg, const struct option *longopts, unsigned int nlib)
+{
+	for (unsigned int i = 0; i < nlib; i++) {
+		if (strcmp(arg + 2, longopts[i].name))
+			continue;
+		fprintf(stderr, "%s: --%s needs a value: --%s ", prog, longopts[i].name,
+			longopts[i].name);
+		print_synopsis(stderr, i);
+		fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+		return EXIT_USAGE;
+	}
+	return usage_error("%s needs a value", arg);
+}
+
 /* Returns: PROCEED, or the exit status when there is nothing to run. */
 static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 			 const struct option *longopts, unsigned int nlib, unsigned int *counts)
 {
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vhV", longopts, NULL)) != -1) {
 		unsigned int opt = (unsigned int)(c - OPT_LIB);
 
 		if (c >= OPT_LIB && opt < nlib) {
@@ -205,9 +266,10 @@ static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 		case 'V':
 			printf("%s %s (libvmmcore %s)\n", prog, PACKAGE_VERSION, vmm_version());
 			return EXIT_SUCCESS;
+		case ':':
+			return missing_value(argv[optind - 1], longopts, nlib);
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-			return EXIT_USAGE;
+			return unknown_option(argv[optind - 1], longopts);
 		}
 	}
 	if (optind < argc)

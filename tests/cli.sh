@@ -35,7 +35,11 @@ check "--version exits 0" [ $? -eq 0 ]
 expect_egrep "--version prints the version" "$TEST_TMP/version" "^vmm-reference [0-9]+\.[0-9]+"
 
 expect_status "no arguments" 2 "--kernel path=FILE is required"
-expect_status "unknown option" 2 "unrecognized option|unknown option" --frobnicate
+expect_status "unknown option" 2 "^vmm-reference: unknown option '--frobnicate'$" --frobnicate
+expect_status "misspelt option" 2 "^vmm-reference: unknown option '--memroy'; did you mean --memory\\?$" --memroy size_mib=64 --kernel "$K"
+expect_status "misspelt option with a value" 2 "unknown option '--vcpus'; did you mean --vcpu\\?$" --vcpus=num=2 --kernel "$K"
+expect_status "unknown short option" 2 "^vmm-reference: unknown option '-x'$" -x
+expect_status "option without its value" 2 "^vmm-reference: --kernel needs a value: --kernel path=FILE\\[,cmdline=STRING\\]" --kernel
 expect_status "stray argument" 2 "unexpected argument 'extra'" --kernel "$K" extra
 expect_status "--memory unknown key" 2 "^vmm-reference: --memory: unknown key 'size'" --memory size=1 --kernel "$K"
 expect_status "--memory repeated key" 2 "--memory: key 'size_mib' given more than once" --memory size_mib=64,size_mib=64 --kernel "$K"

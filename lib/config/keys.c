@@ -195,7 +195,7 @@ int keys_parse(const struct key_desc *keys, const char *option, void *rec, size_
 		return -ENOMEM;
 	}
 	memcpy(st.rec, rec, size);
-	if (value && !strchr(value, '=') && first_required(keys)) {
+	if (value && *value && !strchr(value, '=') && first_required(keys)) {
 		/* "--kernel vmlinux": the value of the one key it needs. */
 		seterr(err, errlen, "--%s needs %s=%s: try --%s %s=%s", option,
 		       first_required(keys)->name, first_required(keys)->value, option,
