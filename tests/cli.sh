@@ -86,9 +86,20 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	expect_status "kernel is not a kernel" 1 "not an ELF vmlinux or bzImage" --kernel "$K"
 	expect_status "missing initrd" 1 "initrd $TEST_TMP/none: No such file or directory" --kernel "path=$GUEST_DIR/boot.elf,initrd=$TEST_TMP/none"
 	expect_status "a program as the kernel" 1 "kernel /bin/ls: ELF image is a shared object or a position-independent program, not a kernel: give a vmlinux or a bzImage" --kernel path=/bin/ls
+	expect_status "a character device as the kernel" 1 "kernel /dev/zero: is a character device, not a file$" --kernel path=/dev/zero
+	mkfifo "$TEST_TMP/fifo"
+	expect_status "a FIFO as the kernel, without waiting for a writer" 1 "kernel $TEST_TMP/fifo: is a FIFO, not a file$" --kernel "path=$TEST_TMP/fifo"
+	long=$(head -c 2040 /dev/zero | tr '\0' x)
+	expect_status "a command line too long with the devices' parameters" 1 "kernel command line: yours is 2040 bytes and the devices' parameters add 35, the kernel takes at most 2047: shorten yours to 2012 bytes$" --rng --kernel "path=$GUEST_DIR/boot.elf,cmdline=$long"
+	head -c 8192 "$GUEST_DIR/boot.bzimage" >"$TEST_TMP/bz0"
+	printf '\0' | dd of="$TEST_TMP/bz0" bs=1 seek=513 conv=notrunc status=none
+	expect_status "a bzImage whose header ends at once" 1 "setup header ends too early \\(at 0x202, byte 0x201 is 0\\): not a kernel of boot protocol 2.12 or later$" --kernel "path=$TEST_TMP/bz0"
 	expect_status "missing TAP" 1 "no network interface vmmnosuchtap0: create the TAP with 'ip tuntap add dev vmmnosuchtap0 mode tap" --net tap=vmmnosuchtap0 --kernel "path=$GUEST_DIR/boot.elf"
 else
-	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" "a program as the kernel" "missing TAP"; do
+	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" "a program as the kernel" "a character device as the kernel" \
+		"a FIFO as the kernel, without waiting for a writer" \
+		"a command line too long with the devices' parameters" \
+		"a bzImage whose header ends at once" "missing TAP"; do
 		skip "$d" "/dev/kvm not available"
 	done
 fi

@@ -19,9 +19,27 @@ struct mapped_file {
 	size_t size;
 };
 
-static int map_error(const char *what, const char *path, int ret, char *err, size_t errlen)
+static const char *file_kind(mode_t mode)
 {
-	snprintf(err, errlen, "%s %s: %s", what, path, ret == -ENOEXEC ? "empty file" : strerror(-ret));
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+static int map_error(const char *what, const char *path, int ret, const struct stat *st,
+		     char *err, size_t errlen)
+{
+	if (ret == -EINVAL && st)
+		snprintf(err, errlen, "%s %s: is %s, not a file", what, path, file_kind(st->st_mode));
+	else
+		snprintf(err, errlen, "%s %s: %s", what, path,
+			 ret == -ENOEXEC ? "empty file" : strerror(-ret));
 	return ret;
 }
 
@@ -33,9 +51,10 @@ static int map_file(const char *what, const char *path, struct mapped_file *f,
 
 	f->data = NULL;
 	f->size = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return map_error(what, path, -errno, err, errlen);
+		return map_error(what, path, -errno, NULL, err, errlen);
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
 	} else if (!S_ISREG(st.st_mode)) {
@@ -51,7 +70,7 @@ static int map_file(const char *what, const char *path, struct mapped_file *f,
 		}
 	}
 	close(fd);
-	return ret ? map_error(what, path, ret, err, errlen) : 0;
+	return ret ? map_error(what, path, ret, &st, err, errlen) : 0;
 }
 
 static void unmap_file(struct mapped_file *f)
@@ -95,6 +114,17 @@ static int load_images(const struct guest_mem *mem, const struct boot_spec *s,
 	return ret ? prefixed(ret, err, errlen, "initrd", s->initrd) : 0;
 }
 
+/* What the user can do about it: the devices' part is not theirs. */
+static int cmdline_too_long(const struct boot_spec *s, uint32_t max, char *err, size_t errlen)
+{
+	size_t len = strlen(s->cmdline), added = s->added < len ? s->added : len;
+
+	snprintf(err, errlen, "kernel command line: yours is %zu bytes and the devices' "
+		 "parameters add %zu, the kernel takes at most %u: shorten yours to %zu bytes",
+		 len - added, added, max, max > added ? max - added : 0);
+	return -E2BIG;
+}
+
 int boot_load(const struct guest_mem *mem, const struct boot_spec *s, uint64_t *entry,
 	      char *err, size_t errlen)
 {
@@ -108,6 +138,8 @@ int boot_load(const struct guest_mem *mem, const struct boot_spec *s, uint64_t *
 	if (ret)
 		return ret;
 	ret = loader_load_cmdline(mem, &k, CMDLINE_ADDR, s->cmdline, err, errlen);
+	if (ret == -E2BIG && s->added)
+		return cmdline_too_long(s, k.cmdline_max, err, errlen);
 	if (ret)
 		return prefixed(ret, err, errlen, "kernel command line", NULL);
 	bi.hdr = k.format == KERNEL_BZIMAGE ? &k.hdr : NULL;

@@ -17,6 +17,7 @@ struct boot_spec {
 	uint64_t load_addr;             /* bzImage load address */
 	const char *initrd;             /* NULL: none */
 	const char *cmdline;            /* complete, devices' parameters included */
+	size_t added;                   /* bytes of it the VMM added (the devices') */
 	unsigned int ncpus;             /* for the MP table */
 };
 

@@ -248,13 +248,16 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *image, size_
 	       (hdr_end < BZ_SETUP_HDR_OFFSET + sizeof(hdr) ? hdr_end : BZ_SETUP_HDR_OFFSET +
 		sizeof(hdr)) - BZ_SETUP_HDR_OFFSET);
 
+	/* First: a short header has no version field to judge by. */
+	if (hdr_end < BZ_HDR_MIN_END) {
+		set_err(err, errlen, "bzImage setup header ends too early (at %#zx, byte 0x201 "
+			"is %u): not a kernel of boot protocol 2.12 or later", hdr_end,
+			image[BZ_JUMP_OFFSET]);
+		return -ENOEXEC;
+	}
 	if (hdr.version < BZ_MIN_VERSION) {
 		set_err(err, errlen, "bzImage boot protocol %u.%02u is too old (2.12 needed)",
 			hdr.version >> 8, hdr.version & 0xff);
-		return -ENOEXEC;
-	}
-	if (hdr_end < BZ_HDR_MIN_END) {
-		set_err(err, errlen, "bzImage setup header ends too early (%#zx)", hdr_end);
 		return -ENOEXEC;
 	}
 	if (!(hdr.xloadflags & XLF_KERNEL_64)) {

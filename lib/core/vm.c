@@ -159,6 +159,7 @@ static int load_kernel(struct vmm *vm)
 		.load_addr = s->load_addr,
 		.initrd = s->initrd,
 		.cmdline = cmdline_text(&vm->cmdline),
+		.added = strlen(cmdline_text(&vm->cmdline)) - (s->cmdline ? strlen(s->cmdline) : 0),
 		.ncpus = s->vcpus,
 	};
 	char err[512];
