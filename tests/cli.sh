@@ -94,12 +94,21 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	head -c 8192 "$GUEST_DIR/boot.bzimage" >"$TEST_TMP/bz0"
 	printf '\0' | dd of="$TEST_TMP/bz0" bs=1 seek=513 conv=notrunc status=none
 	expect_status "a bzImage whose header ends at once" 1 "setup header ends too early \\(at 0x202, byte 0x201 is 0\\): not a kernel of boot protocol 2.12 or later$" --kernel "path=$TEST_TMP/bz0"
+	avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+	if [ -n "$avail" ] && [ $((avail * 2)) -le 1048576 ]; then
+		expect_status "more guest memory than the host has: a warning, then the guest runs" 0 \
+			"^vmm-reference: guest memory of $((avail * 2)) MiB is more than the host has available" \
+			--memory size_mib=$((avail * 2)) --kernel "path=$GUEST_DIR/boot.elf"
+	else
+		skip "more guest memory than the host has" "MemAvailable unknown or above 512 GiB"
+	fi
 	expect_status "missing TAP" 1 "no network interface vmmnosuchtap0: create the TAP with 'ip tuntap add dev vmmnosuchtap0 mode tap" --net tap=vmmnosuchtap0 --kernel "path=$GUEST_DIR/boot.elf"
 else
 	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" "a program as the kernel" "a character device as the kernel" \
 		"a FIFO as the kernel, without waiting for a writer" \
 		"a command line too long with the devices' parameters" \
-		"a bzImage whose header ends at once" "missing TAP"; do
+		"a bzImage whose header ends at once" "more guest memory than the host has" \
+		"missing TAP"; do
 		skip "$d" "/dev/kvm not available"
 	done
 fi

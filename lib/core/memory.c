@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Guest RAM: anonymous mappings around the 32-bit MMIO gap. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -106,4 +107,19 @@ int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, 
 uint64_t guest_mem_low_end(const struct guest_mem *mem)
 {
 	return mem->nregions ? mem->region[0].gpa + mem->region[0].size : 0;
+}
+
+uint64_t host_mem_available_mib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	unsigned long long kib = 0;
+	char line[128];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib >> 10;
 }

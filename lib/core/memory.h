@@ -42,4 +42,7 @@ int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, 
 /* End of RAM below the MMIO gap (exclusive). */
 uint64_t guest_mem_low_end(const struct guest_mem *mem);
 
+/* The host's available memory (MemAvailable), MiB; 0 when unknown. */
+uint64_t host_mem_available_mib(void);
+
 #endif

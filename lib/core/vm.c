@@ -170,6 +170,17 @@ static int load_kernel(struct vmm *vm)
 	return ret;
 }
 
+/* Guest RAM is mapped on demand: it starts, and fails only when used. */
+static void warn_host_memory(struct vmm *vm, uint64_t mib)
+{
+	uint64_t avail = host_mem_available_mib();
+
+	if (avail && mib > avail)
+		vm_warn(vm, "guest memory of %llu MiB is more than the host has available "
+			"(%llu MiB): the guest may be killed or the host swap once it uses it",
+			(unsigned long long)mib, (unsigned long long)avail);
+}
+
 static int build(struct vmm *vm)
 {
 	const struct vm_settings *s = &vm->cfg->vm;
@@ -184,6 +195,7 @@ static int build(struct vmm *vm)
 		return ret;
 	if ((ret = kvm_open(vm)) || (ret = kvm_setup_irqchip(vm)))
 		return ret;
+	warn_host_memory(vm, s->memory_mib);
 	ret = guest_mem_setup(&vm->mem, s->memory_mib << 20);
 	if (ret) {
 		vm_err(vm, "cannot map %llu MiB of guest memory: %s",
