@@ -41,7 +41,7 @@ expect_status "misspelt option with a value" 2 "unknown option '--vcpus'; did yo
 expect_status "unknown short option" 2 "^vmm-reference: unknown option '-x'$" -x
 expect_status "option without its value" 2 "^vmm-reference: --kernel needs a value: --kernel path=FILE\\[,cmdline=STRING\\]" --kernel
 expect_status "stray argument" 2 "unexpected argument 'extra'" --kernel "$K" extra
-expect_status "--memory unknown key" 2 "^vmm-reference: --memory: unknown key 'size'" --memory size=1 --kernel "$K"
+expect_status "--memory unknown key" 2 "^vmm-reference: --memory: unknown key 'mem'" --memory mem=1 --kernel "$K"
 expect_status "--memory repeated key" 2 "--memory: key 'size_mib' given more than once" --memory size_mib=64,size_mib=64 --kernel "$K"
 expect_status "--memory empty value" 2 "--memory: key 'size_mib' needs a value" --memory size_mib= --kernel "$K"
 expect_status "--memory bad number" 2 "--memory: key 'size_mib': '12MB' is not a number" --memory size_mib=12MB --kernel "$K"
@@ -102,13 +102,22 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	else
 		skip "more guest memory than the host has" "MemAvailable unknown or above 512 GiB"
 	fi
+	for m in "2G 2048" "size=768M 768" "size_mib=320 320"; do
+		run_vmm 60 "$TEST_TMP/mem.out" --memory "${m% *}" \
+			--kernel "path=$GUEST_DIR/boot.elf,cmdline=\"expect_mem_mib=${m#* }\""
+		if [ $? -eq 0 ] && grep -qx 'RESULT PASS' "$TEST_TMP/mem.out"; then
+			ok "--memory ${m% *}: the guest sees ${m#* } MiB"
+		else
+			not_ok "--memory ${m% *}: the guest sees ${m#* } MiB" "$TEST_TMP/mem.out"
+		fi
+	done
 	expect_status "missing TAP" 1 "no network interface vmmnosuchtap0: create the TAP with 'ip tuntap add dev vmmnosuchtap0 mode tap" --net tap=vmmnosuchtap0 --kernel "path=$GUEST_DIR/boot.elf"
 else
 	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" "a program as the kernel" "a character device as the kernel" \
 		"a FIFO as the kernel, without waiting for a writer" \
 		"a command line too long with the devices' parameters" \
 		"a bzImage whose header ends at once" "more guest memory than the host has" \
-		"missing TAP"; do
+		"--memory 2G" "--memory size=768M" "--memory size_mib=320" "missing TAP"; do
 		skip "$d" "/dev/kvm not available"
 	done
 fi

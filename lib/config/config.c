@@ -29,6 +29,8 @@ struct vm_option {
 };
 
 static const struct key_desc memory_keys[] = {
+	KEY_MIB_BARE("size", struct vm_settings, memory_mib, VMM_MEMORY_MIN_MIB,
+		     VMM_MEMORY_MAX_MIB, "SIZE", "guest RAM as 512 (MiB), 512M or 2G; also --memory 2G"),
 	KEY_U64("size_mib", struct vm_settings, memory_mib, VMM_MEMORY_MIN_MIB,
 		VMM_MEMORY_MAX_MIB, "N", "guest RAM in MiB (default 256, 16..1048576)"),
 	KEY_END,

@@ -97,6 +97,60 @@ static int parse_number(const struct parse_state *st, const struct key_desc *k,
 	return ret;
 }
 
+/* "512", "512M", "2G", "1T", "524288K": MiB. Returns: 0, -EINVAL or -ERANGE. */
+static int parse_mib(const char *value, uint64_t *mib)
+{
+	static const char suffix[] = "KMGT";
+	size_t len = strlen(value);
+	const char *p = len ? strchr(suffix, value[len - 1] & ~0x20) : NULL;
+	unsigned int shift = p && *p ? 10u * (unsigned int)(p - suffix) : 10u;
+	char num[32];
+	uint64_t v;
+	int ret;
+
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	snprintf(num, sizeof(num), "%.*s", (int)(p && *p ? len - 1 : len), value);
+	ret = vmm_parse_u64(num, 0, UINT64_MAX, &v);
+	if (ret)
+		return ret;
+	if (shift == 0)                 /* K: whole MiB only */
+		return v % 1024 ? -EINVAL : (*mib = v / 1024, 0);
+	shift -= 10;
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*mib = v << shift;
+	return 0;
+}
+
+static int parse_size(const struct parse_state *st, const struct key_desc *k,
+		      const char *value, void *field, char *err, size_t errlen)
+{
+	uint64_t v;
+	int ret = parse_mib(value, &v);
+
+	if (!ret && (v < k->min || v > k->max))
+		ret = -ERANGE;
+	if (ret == -EINVAL)
+		seterr(err, errlen, "--%s: key '%s': '%s' is not a size (N MiB, or N with K, M, G "
+		       "or T, in whole MiB)", st->option, k->name, value);
+	else if (ret)
+		seterr(err, errlen, "--%s: key '%s': %s is out of range (%" PRIu64 "M..%" PRIu64 "M)",
+		       st->option, k->name, value, k->min, k->max);
+	else
+		*(uint64_t *)field = v;
+	return ret;
+}
+
+/* Whether a key that sets the same field as @k was given already. */
+static const struct key_desc *same_field(const struct parse_state *st, const struct key_desc *k)
+{
+	for (const struct key_desc *o = st->keys; o->name; o++)
+		if (o != k && o->offset == k->offset && (st->seen & (1ull << (o - st->keys))))
+			return o;
+	return NULL;
+}
+
 static int parse_key(void *data, const char *key, const char *value, char *err, size_t errlen)
 {
 	struct parse_state *st = data;
@@ -119,6 +173,11 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 		seterr(err, errlen, "--%s: key '%s' given more than once", st->option, key);
 		return -EINVAL;
 	}
+	if (same_field(st, k)) {
+		seterr(err, errlen, "--%s: give '%s' or '%s', not both", st->option,
+		       same_field(st, k)->name, key);
+		return -EINVAL;
+	}
 	st->seen |= bit;
 	st->after_string = is_string(k);
 	if (!value || (!*value && k->type != KEY_STRING)) {
@@ -130,6 +189,8 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 	case KEY_U64:
 	case KEY_UINT:
 		return parse_number(st, k, value, field, err, errlen);
+	case KEY_MIB:
+		return parse_size(st, k, value, field, err, errlen);
 	case KEY_BOOL:
 		if (parse_bool(value, field)) {
 			seterr(err, errlen, "--%s: key '%s': '%s' is not on or off",
@@ -175,6 +236,14 @@ static int check_required(const struct parse_state *st, char *err, size_t errlen
 	return 0;
 }
 
+static const struct key_desc *bare_key(const struct key_desc *keys)
+{
+	for (const struct key_desc *k = keys; k->name; k++)
+		if (k->bare)
+			return k;
+	return NULL;
+}
+
 static const struct key_desc *first_required(const struct key_desc *keys)
 {
 	for (const struct key_desc *k = keys; k->name; k++)
@@ -195,7 +264,19 @@ int keys_parse(const struct key_desc *keys, const char *option, void *rec, size_
 		return -ENOMEM;
 	}
 	memcpy(st.rec, rec, size);
-	if (value && *value && !strchr(value, '=') && first_required(keys)) {
+	if (value && *value && !strpbrk(value, ",=") && !keys_find(keys, value) &&
+	    bare_key(keys)) {
+		/* "--memory 512": the value of the option's main key. */
+		char *kv = NULL;
+
+		if (asprintf(&kv, "%s=%s", bare_key(keys)->name, value) < 0) {
+			seterr(err, errlen, "out of memory");
+			ret = -ENOMEM;
+		} else {
+			ret = vmm_kv_parse(kv, parse_key, &st, err, errlen);
+			free(kv);
+		}
+	} else if (value && *value && !strchr(value, '=') && first_required(keys)) {
 		/* "--kernel vmlinux": the value of the one key it needs. */
 		seterr(err, errlen, "--%s needs %s=%s: try --%s %s=%s", option,
 		       first_required(keys)->name, first_required(keys)->value, option,
@@ -269,6 +350,9 @@ int keys_format(const struct key_desc *k, const void *rec, char *buf, size_t len
 	switch (k->type) {
 	case KEY_U64:
 		n = snprintf(buf, len, "%" PRIu64, *(const uint64_t *)(const void *)field);
+		break;
+	case KEY_MIB:
+		n = snprintf(buf, len, "%" PRIu64 "M", *(const uint64_t *)(const void *)field);
 		break;
 	case KEY_UINT:
 		n = snprintf(buf, len, "%u", *(const unsigned int *)(const void *)field);

@@ -4,7 +4,8 @@
  * plain struct (its record) that holds its values. Every option -- the
  * VM-wide ones and every device type -- describes its keys in one table;
  * parsing, copying, releasing, printing values and the help texts all
- * come from it.
+ * come from it. Two keys may set one field (size= and size_mib=): then
+ * only one of them may be given.
  */
 #ifndef VMM_CONFIG_KEYS_H
 #define VMM_CONFIG_KEYS_H
@@ -19,6 +20,7 @@ enum key_type {
 	KEY_BOOL,               /* bool: on|off, true|false, yes|no, 1|0 */
 	KEY_STRING,             /* char *, may be empty */
 	KEY_NONEMPTY,           /* char *, not empty (a path, a name) */
+	KEY_MIB,                /* uint64_t MiB: N (MiB) or N with K, M, G or T */
 };
 
 struct key_desc {
@@ -29,6 +31,7 @@ struct key_desc {
 	bool required;
 	const char *value;      /* placeholder of the value in help texts */
 	const char *help;       /* one line, with the default and the range */
+	bool bare;              /* what a value without '=' sets (--memory 512) */
 };
 
 #define KEY_U64(n, rec, f, lo, hi, val, h) \
@@ -41,7 +44,9 @@ struct key_desc {
 	{ n, KEY_STRING, offsetof(rec, f), 0, maxlen, false, val, h }
 #define KEY_NONEMPTY(n, rec, f, maxlen, req, val, h) \
 	{ n, KEY_NONEMPTY, offsetof(rec, f), 0, maxlen, req, val, h }
-#define KEY_END { NULL, KEY_U64, 0, 0, 0, false, NULL, NULL }
+#define KEY_MIB_BARE(n, rec, f, lo, hi, val, h) \
+	{ n, KEY_MIB, offsetof(rec, f), lo, hi, false, val, h, true }
+#define KEY_END { NULL, KEY_U64, 0, 0, 0, false, NULL, NULL, false }
 
 /* A check of a whole record after its keys were parsed (optional). */
 typedef int (*keys_check_fn)(const void *rec, const char *option, char *err, size_t errlen);

@@ -83,6 +83,17 @@ START_TEST(test_good_options)
 	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 1024);
 	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "size_mib=0x1000"), 0);
 	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 4096);
+	/* Sizes: MiB, or with a binary suffix; a bare value is the size. */
+	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "size=2G"), 0);
+	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 2048);
+	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "size=512m"), 0);
+	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 512);
+	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "size=65536K"), 0);
+	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 64);
+	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "1T"), 0);
+	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 1048576);
+	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "300"), 0);
+	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 300);
 	ck_assert_int_eq(vmm_config_set_option(cfg, "vcpu", "num=254"), 0);
 	ck_assert_uint_eq(vmm_config_get_vcpus(cfg), 254);
 	ck_assert_int_eq(vmm_config_set_option(cfg, "vcpu", "num=1"), 0);
@@ -117,7 +128,7 @@ static const struct {
 	int ret;
 	const char *msg1, *msg2;        /* both must appear in the message */
 } bad[] = {
-	{ "memory", "size=12", -EINVAL, "--memory", "'size'" },            /* unknown key */
+	{ "memory", "mem=12", -EINVAL, "--memory", "'mem'" },             /* unknown key */
 	{ "memory", "size_mib=64,size_mib=128", -EINVAL, "--memory", "more than once" },
 	{ "memory", "size_mib=", -EINVAL, "size_mib", "needs a value" },
 	{ "memory", "size_mib", -EINVAL, "size_mib", "needs a value" },
@@ -126,6 +137,14 @@ static const struct {
 	{ "memory", "size_mib=99999999999999999999", -ERANGE, "size_mib", "out of range" },
 	{ "memory", "size_mib=15", -ERANGE, "size_mib", "16..1048576" },
 	{ "memory", "size_mib=1048577", -ERANGE, "--memory", "out of range" },
+	{ "memory", "size=1000K", -EINVAL, "'size'", "whole MiB" },
+	{ "memory", "size=2P", -EINVAL, "'size'", "not a size" },
+	{ "memory", "size=15M", -ERANGE, "'size'", "16M..1048576M" },
+	{ "memory", "size=2T", -ERANGE, "'size'", "out of range" },
+	{ "memory", "size=99999999999T", -ERANGE, "'size'", "out of range" },
+	{ "memory", "size=G", -EINVAL, "'size'", "not a size" },
+	{ "memory", "size=1G,size_mib=64", -EINVAL, "--memory", "'size' or 'size_mib', not both" },
+	{ "memory", "12x", -EINVAL, "'size'", "not a size" },
 	{ "vcpu", "num=0", -ERANGE, "--vcpu", "1..254" },
 	{ "vcpu", "num=255", -ERANGE, "num", "out of range" },
 	{ "vcpu", "num=4294967297", -ERANGE, "num", "out of range" },
