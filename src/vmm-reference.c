@@ -179,6 +179,26 @@ static const char *optional_value(int argc, char **argv)
 	return argv[optind++];
 }
 
+/* The version, and what this build has. */
+static int version(void)
+{
+	const char *name;
+	unsigned int flags;
+
+	printf("%s %s (libvmmcore %s)\n", prog, PACKAGE_VERSION, vmm_version());
+#ifdef __GLIBC__
+	printf("C library: glibc %d.%d\n", __GLIBC__, __GLIBC_MINOR__);
+#else
+	printf("C library: musl (static)\n");
+#endif
+	printf("built-in devices: 16550A serial port, i8042\ndevice options:");
+	for (unsigned int i = 0; !vmm_option_get(i, &name, &flags, NULL, NULL); i++)
+		if (flags & VMM_OPTION_DEVICE)
+			printf(" --%s", name);
+	printf("\nsystem-call filter: none\n");
+	return EXIT_SUCCESS;
+}
+
 /* Edit distance of @a and @b, at most 16 bytes each (else "far"). */
 static size_t distance(const char *a, const char *b)
 {
@@ -264,8 +284,7 @@ static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 		case 'h':
 			return usage();
 		case 'V':
-			printf("%s %s (libvmmcore %s)\n", prog, PACKAGE_VERSION, vmm_version());
-			return EXIT_SUCCESS;
+			return version();
 		case ':':
 			return missing_value(argv[optind - 1], longopts, nlib);
 		default:

@@ -33,6 +33,8 @@ done
 "$VMM" --version >"$TEST_TMP/version" 2>&1
 check "--version exits 0" [ $? -eq 0 ]
 expect_egrep "--version prints the version" "$TEST_TMP/version" "^vmm-reference [0-9]+\.[0-9]+"
+expect_egrep "--version names the C library" "$TEST_TMP/version" "^C library: (glibc [0-9]+\.[0-9]+|musl \(static\))$"
+expect_egrep "--version lists the device options" "$TEST_TMP/version" "^device options: --block --rng --net$"
 
 expect_status "no arguments" 2 "--kernel path=FILE is required"
 expect_status "unknown option" 2 "^vmm-reference: unknown option '--frobnicate'$" --frobnicate
