@@ -8,18 +8,22 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vmmcore/vmm.h"
 
 #define EXIT_USAGE 2
+#define EXIT_GUEST_CRASH 3
 #define PROCEED (-1)            /* not an exit status: go on and run the VM */
 #define OPT_LIB 0x100           /* getopt value of the library's option 0 */
 
 static const char *prog = "vmm-reference";
+static bool quiet;                      /* --quiet: no stop message */
 
 static bool value_optional(unsigned int opt);
 
@@ -77,12 +81,14 @@ static int usage(void)
 	       "Options:\n", prog);
 	for (unsigned int i = 0; !vmm_option_get(i, NULL, NULL, NULL, NULL); i++)
 		print_option(i);
-	printf(" -v, --verbose                 more messages on stderr (repeatable)\n"
+	printf(" -q, --quiet                   only errors on stderr, no stop message\n"
+	       " -v, --verbose                 more messages on stderr (repeatable)\n"
 	       " -h, --help                    display this help\n"
 	       " -V, --version                 display version\n"
 	       "\n"
 	       "The guest's serial console (COM1) is connected to stdin and stdout.\n"
-	       "Exit status: 0 guest reset or stopped by a signal, 1 failure, 2 usage.\n"
+	       "Exit status: 0 guest reset or stopped by a signal, 1 failure, 2 usage,\n"
+	       "3 guest crash.\n"
 	       "\n"
 	       "For more details see vmm-reference(1).\n");
 	return EXIT_SUCCESS;
@@ -131,6 +137,7 @@ static bool value_optional(unsigned int opt)
 static struct option *build_longopts(unsigned int *nlib)
 {
 	static const struct option own[] = {
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -265,7 +272,7 @@ static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 {
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qvhV", longopts, NULL)) != -1) {
 		unsigned int opt = (unsigned int)(c - OPT_LIB);
 
 		if (c >= OPT_LIB && opt < nlib) {
@@ -278,6 +285,10 @@ static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 			continue;
 		}
 		switch (c) {
+		case 'q':
+			quiet = true;
+			vmm_config_set_log_priority(cfg, VMM_LOG_ERR);
+			break;
 		case 'v':
 			vmm_config_set_log_priority(cfg, vmm_config_get_log_priority(cfg) + 1);
 			break;
@@ -324,18 +335,39 @@ static int parse_args(int argc, char **argv, struct vmm_config **out)
 	return ret;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Why the VM stopped, as an exit status. */
+static int exit_status(const struct vmm_exit_info *info)
+{
+	switch (info->reason) {
+	case VMM_STOP_RESET:
+	case VMM_STOP_REQUESTED:
+		return EXIT_SUCCESS;
+	case VMM_STOP_HOST_ERROR:
+		return EXIT_FAILURE;
+	default:
+		return EXIT_GUEST_CRASH;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct vmm_config *cfg;
 	struct vmm *vm = NULL;
 	char msg[512];
-	bool verbose;
+	double start;
 	int ret, status = EXIT_FAILURE;
 
 	ret = parse_args(argc, argv, &cfg);
 	if (ret != PROCEED)
 		return ret;
-	verbose = vmm_config_get_log_priority(cfg) >= VMM_LOG_INFO;
 	ret = vmm_create(cfg, &vm);
 	vmm_config_free(cfg);
 	if (ret) {
@@ -343,13 +375,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: cannot create the VM: %s\n", prog, vmm_strerror(ret));
 		goto out;
 	}
-	ret = vmm_run(vm);
-	if (ret || verbose) {
+	start = now();
+	vmm_run(vm);
+	status = exit_status(vmm_exit_info(vm));
+	if (!quiet || status != EXIT_SUCCESS) {
 		vmm_exit_describe(vmm_exit_info(vm), msg, sizeof(msg));
-		fprintf(stderr, "%s: %s\n", prog, msg);
+		fprintf(stderr, "%s: stopped after %.1f s: %s\n", prog, now() - start, msg);
 	}
-	if (!ret)
-		status = EXIT_SUCCESS;
 out:
 	vmm_destroy(vm);
 	return status;

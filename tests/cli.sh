@@ -27,7 +27,7 @@ printf 'not a kernel, just text\n' >"$TEST_TMP/kernel"
 
 "$VMM" --help >"$TEST_TMP/help" 2>&1
 check "--help exits 0" [ $? -eq 0 ]
-for o in --memory --vcpu --kernel --block --rng --help --version size_mib= num= path= cmdline= kernel_load_addr= initrd= read_only= id= source=; do
+for o in --memory --vcpu --kernel --block --rng --net --quiet --help --version size= size_mib= num= path= cmdline= kernel_load_addr= initrd= read_only= id= source= tap= mac=; do
 	expect_grep "--help mentions $o" "$TEST_TMP/help" "$o"
 done
 "$VMM" --version >"$TEST_TMP/version" 2>&1
@@ -113,13 +113,27 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 			not_ok "--memory ${m% *}: the guest sees ${m#* } MiB" "$TEST_TMP/mem.out"
 		fi
 	done
+	"$TIMEOUT" 60 "$VMM" --kernel "path=$GUEST_DIR/boot.elf" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	if [ $? -eq 0 ] && grep -qxE 'vmm-reference: stopped after [0-9]+\.[0-9] s: guest reset' "$TEST_TMP/err"; then
+		ok "a guest reset: exit 0 and one line saying so, with the time"
+	else
+		not_ok "a guest reset: exit 0 and one line saying so, with the time" "$TEST_TMP/err"
+	fi
+	"$TIMEOUT" 60 "$VMM" --quiet --kernel "path=$GUEST_DIR/boot.elf" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	if [ $? -eq 0 ] && [ ! -s "$TEST_TMP/err" ] && grep -qx 'RESULT PASS' "$TEST_TMP/out"; then
+		ok "--quiet: nothing on stderr when all went well"
+	else
+		not_ok "--quiet: nothing on stderr when all went well" "$TEST_TMP/err"
+	fi
 	expect_status "missing TAP" 1 "no network interface vmmnosuchtap0: create the TAP with 'ip tuntap add dev vmmnosuchtap0 mode tap" --net tap=vmmnosuchtap0 --kernel "path=$GUEST_DIR/boot.elf"
 else
 	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" "a program as the kernel" "a character device as the kernel" \
 		"a FIFO as the kernel, without waiting for a writer" \
 		"a command line too long with the devices' parameters" \
 		"a bzImage whose header ends at once" "more guest memory than the host has" \
-		"--memory 2G" "--memory size=768M" "--memory size_mib=320" "missing TAP"; do
+		"--memory 2G" "--memory size=768M" "--memory size_mib=320" \
+		"a guest reset: exit 0 and one line saying so, with the time" \
+		"--quiet: nothing on stderr when all went well" "missing TAP"; do
 		skip "$d" "/dev/kvm not available"
 	done
 fi

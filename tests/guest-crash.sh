@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# A guest that crashes must make the VMM exit 1 with a message naming the
+# A guest that crashes must make the VMM exit 3 with a message naming the
 # KVM exit reason and the guest RIP (not hang, not exit 0); a guest poking
 # unbacked ports and MMIO must not bring the VMM down; the i8042 answers
 # its self tests and resets the machine through its output port too.
@@ -18,10 +18,10 @@ crash_case() {
 	run_vmm 60 "$out" --memory size_mib=64 --vcpu num=$cpus \
 		--kernel "path=$ELF,cmdline=\"crash=$mode\""
 	rc=$?
-	if [ "$rc" -eq 1 ]; then
-		ok "$desc: exit status 1"
+	if [ "$rc" -eq 3 ]; then
+		ok "$desc: exit status 3"
 	else
-		not_ok "$desc: exit status 1 (got $rc)" "$out"
+		not_ok "$desc: exit status 3 (got $rc)" "$out"
 	fi
 	rip=$(sed -n "s/^CRASH $mode rip 0x\\([0-9a-f]*\\)\$/\\1/p" "$out")
 	if [ -z "$rip" ]; then
