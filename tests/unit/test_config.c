@@ -75,6 +75,14 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+static const struct {
+	const char *text;
+	uint64_t mib;
+} sizes[] = {
+	{ "size=2G", 2048 }, { "size=512m", 512 }, { "size=65536K", 64 },
+	{ "1T", 1048576 }, { "300", 300 },
+};
+
 START_TEST(test_good_options)
 {
 	struct vmm_config *cfg = new_config();
@@ -84,16 +92,10 @@ START_TEST(test_good_options)
 	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "size_mib=0x1000"), 0);
 	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 4096);
 	/* Sizes: MiB, or with a binary suffix; a bare value is the size. */
-	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "size=2G"), 0);
-	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 2048);
-	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "size=512m"), 0);
-	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 512);
-	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "size=65536K"), 0);
-	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 64);
-	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "1T"), 0);
-	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 1048576);
-	ck_assert_int_eq(vmm_config_set_option(cfg, "memory", "300"), 0);
-	ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), 300);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ck_assert_int_eq(vmm_config_set_option(cfg, "memory", sizes[i].text), 0);
+		ck_assert_uint_eq(vmm_config_get_memory_mib(cfg), sizes[i].mib);
+	}
 	ck_assert_int_eq(vmm_config_set_option(cfg, "vcpu", "num=254"), 0);
 	ck_assert_uint_eq(vmm_config_get_vcpus(cfg), 254);
 	ck_assert_int_eq(vmm_config_set_option(cfg, "vcpu", "num=1"), 0);
