@@ -71,14 +71,15 @@ expect_status "unquoted comma, key=value after it" 2 "unknown key 'quiet' .*; qu
 
 # No access to /dev/kvm: the hint names the kvm group.
 as_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+# (The build tree must be one that user can run the VMM from.)
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
-   ! $as_nobody test -w /dev/kvm; then
+   ! $as_nobody test -w /dev/kvm && $as_nobody "$VMM" --version >/dev/null 2>&1; then
 	VMM_AS_ROOT=$VMM
 	VMM="$as_nobody $VMM_AS_ROOT"
 	expect_status "no access to /dev/kvm" 1 "cannot open /dev/kvm: Permission denied \\(add your user to the kvm group" --kernel "path=$GUEST_DIR/boot.elf"
 	VMM=$VMM_AS_ROOT
 else
-	skip "no access to /dev/kvm" "needs root, setpriv and a /dev/kvm other users cannot open"
+	skip "no access to /dev/kvm" "needs root, setpriv, a /dev/kvm other users cannot open and a VMM they can run"
 fi
 
 # Build failures: exit 1 with a message naming the file.
