@@ -154,7 +154,7 @@ static const struct key_desc *same_field(const struct parse_state *st, const str
 static int parse_key(void *data, const char *key, const char *value, char *err, size_t errlen)
 {
 	struct parse_state *st = data;
-	const struct key_desc *k = keys_find(st->keys, key);
+	const struct key_desc *k = keys_find(st->keys, key), *other;
 	uint64_t bit;
 	void *field;
 
@@ -173,9 +173,9 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 		seterr(err, errlen, "--%s: key '%s' given more than once", st->option, key);
 		return -EINVAL;
 	}
-	if (same_field(st, k)) {
+	if ((other = same_field(st, k))) {
 		seterr(err, errlen, "--%s: give '%s' or '%s', not both", st->option,
-		       same_field(st, k)->name, key);
+		       other->name, key);
 		return -EINVAL;
 	}
 	st->seen |= bit;
@@ -236,20 +236,43 @@ static int check_required(const struct parse_state *st, char *err, size_t errlen
 	return 0;
 }
 
-static const struct key_desc *bare_key(const struct key_desc *keys)
+/* The first key marked bare, or else (@bare false) required. */
+static const struct key_desc *first_key(const struct key_desc *keys, bool bare)
 {
 	for (const struct key_desc *k = keys; k->name; k++)
-		if (k->bare)
+		if (bare ? k->bare : k->required)
 			return k;
 	return NULL;
 }
 
-static const struct key_desc *first_required(const struct key_desc *keys)
+/* @value (not NULL) into the scratch record of @st. */
+static int parse_value(struct parse_state *st, const char *value, char *err, size_t errlen)
 {
-	for (const struct key_desc *k = keys; k->name; k++)
-		if (k->required)
-			return k;
-	return NULL;
+	const struct key_desc *bare = first_key(st->keys, true);
+	const struct key_desc *req = first_key(st->keys, false);
+	bool plain = *value && !strchr(value, '=');
+	int ret;
+
+	/* "--memory 512": the value of the option's main key. */
+	if (plain && bare && !strchr(value, ',') && !keys_find(st->keys, value))
+		return parse_key(st, bare->name, value, err, errlen);
+	/* "--kernel vmlinux": the value of the one key it needs. */
+	if (plain && req) {
+		seterr(err, errlen, "--%s needs %s=%s: try --%s %s=%s", st->option, req->name,
+		       req->value, st->option, req->name, value);
+		return -EINVAL;
+	}
+	ret = vmm_kv_parse(value, parse_key, st, err, errlen);
+	if (ret && err && errlen && strncmp(err, "--", 2)) {
+		/* A syntax error from the list parser: name the option. */
+		char *msg = strdup(err);
+
+		if (msg) {
+			snprintf(err, errlen, "--%s: %s", st->option, msg);
+			free(msg);
+		}
+	}
+	return ret;
 }
 
 int keys_parse(const struct key_desc *keys, const char *option, void *rec, size_t size,
@@ -264,36 +287,8 @@ int keys_parse(const struct key_desc *keys, const char *option, void *rec, size_
 		return -ENOMEM;
 	}
 	memcpy(st.rec, rec, size);
-	if (value && *value && !strpbrk(value, ",=") && !keys_find(keys, value) &&
-	    bare_key(keys)) {
-		/* "--memory 512": the value of the option's main key. */
-		char *kv = NULL;
-
-		if (asprintf(&kv, "%s=%s", bare_key(keys)->name, value) < 0) {
-			seterr(err, errlen, "out of memory");
-			ret = -ENOMEM;
-		} else {
-			ret = vmm_kv_parse(kv, parse_key, &st, err, errlen);
-			free(kv);
-		}
-	} else if (value && *value && !strchr(value, '=') && first_required(keys)) {
-		/* "--kernel vmlinux": the value of the one key it needs. */
-		seterr(err, errlen, "--%s needs %s=%s: try --%s %s=%s", option,
-		       first_required(keys)->name, first_required(keys)->value, option,
-		       first_required(keys)->name, value);
-		ret = -EINVAL;
-	} else if (value) {
-		ret = vmm_kv_parse(value, parse_key, &st, err, errlen);
-		if (ret && err && errlen && strncmp(err, "--", 2)) {
-			/* A syntax error from the list parser: name the option. */
-			char *msg = strdup(err);
-
-			if (msg) {
-				snprintf(err, errlen, "--%s: %s", option, msg);
-				free(msg);
-			}
-		}
-	}
+	if (value)
+		ret = parse_value(&st, value, err, errlen);
 	if (!ret)
 		ret = check_required(&st, err, errlen);
 	if (!ret && check)

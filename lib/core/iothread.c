@@ -15,6 +15,7 @@ struct vm_io {
 	struct event_loop loop;
 	struct vmm *vm;
 	pthread_t thread;
+	unsigned int index;             /* its thread is vmm-io<index> */
 	bool started;
 	struct vm_io *next;
 };
@@ -33,9 +34,10 @@ struct event_loop *vm_io_loop(struct vmm *vm, const char *what)
 		return NULL;
 	}
 	io->vm = vm;
+	io->index = vm->nio++;
 	io->next = vm->io;
 	vm->io = io;
-	vm_dbg(vm, "%s: I/O thread vmm-io%u", what, vm->nio++);
+	vm_dbg(vm, "%s: I/O thread vmm-io%u", what, io->index);
 	return &io->loop;
 }
 
@@ -57,14 +59,11 @@ static void *io_thread(void *p)
 
 int vm_io_start(struct vmm *vm)
 {
-	unsigned int n = vm->nio;
-
-	/* Newest first in the list: number them as vm_io_loop() did. */
 	for (struct vm_io *io = vm->io; io; io = io->next) {
 		char name[16];
 		int ret;
 
-		snprintf(name, sizeof(name), "vmm-io%u", --n);
+		snprintf(name, sizeof(name), "vmm-io%u", io->index);
 		ret = thread_create(THREAD_DEVICE_IO, name, io_thread, io, &io->thread);
 		if (ret) {
 			vm_err(vm, "cannot start the device I/O thread %s: %s", name,

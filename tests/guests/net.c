@@ -350,6 +350,20 @@ static void ip_checksum(u8 *ip)
 	put_be16(ip + 10, csum_fold(csum_add(0, ip, hl)));
 }
 
+/* An IPv4 header from us to the host for @len bytes of @proto. */
+static void ip_to_host(u8 *ip, u8 proto, u32 len)
+{
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put_be16(ip + 2, (u16)(20 + len));
+	put_be16(ip + 6, 0x4000);               /* don't fragment */
+	ip[8] = 64;
+	ip[9] = proto;
+	memcpy(ip + 12, my_ip, 4);
+	memcpy(ip + 16, host_ip, 4);
+	ip_checksum(ip);
+}
+
 static void icmp_payload(u8 *p)
 {
 	u32 i;
@@ -367,15 +381,7 @@ static void icmp_request(void)
 		return;
 	eth_header(f, host_mac, ETH_P_IP);
 	ip = f + ETH_HLEN;
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put_be16(ip + 2, (u16)(20 + ilen));
-	put_be16(ip + 6, 0x4000);               /* don't fragment */
-	ip[8] = 64;
-	ip[9] = IP_PROTO_ICMP;
-	memcpy(ip + 12, my_ip, 4);
-	memcpy(ip + 16, host_ip, 4);
-	ip_checksum(ip);
+	ip_to_host(ip, IP_PROTO_ICMP, ilen);
 	icmp = ip + 20;
 	icmp[0] = 8;
 	icmp[1] = 0;
@@ -897,15 +903,7 @@ static u32 bench_frame(u8 *f, u32 size)
 	u16 sum;
 
 	eth_header(f, host_mac, ETH_P_IP);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put_be16(ip + 2, (u16)(20 + ulen));
-	put_be16(ip + 6, 0x4000);               /* don't fragment */
-	ip[8] = 64;
-	ip[9] = IP_PROTO_UDP;
-	memcpy(ip + 12, my_ip, 4);
-	memcpy(ip + 16, host_ip, 4);
-	ip_checksum(ip);
+	ip_to_host(ip, IP_PROTO_UDP, ulen);
 	put_be16(udp, BENCH_PORT);
 	put_be16(udp + 2, BENCH_PORT);
 	put_be16(udp + 4, (u16)ulen);
