@@ -7,13 +7,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vmmcore/vmm.h"
 
@@ -27,11 +30,21 @@ static bool quiet;                      /* --quiet: no stop message */
 
 static bool value_optional(unsigned int opt);
 
+static bool has_required(unsigned int opt)
+{
+	unsigned int flags;
+
+	for (unsigned int k = 0; !vmm_option_get_key(opt, k, NULL, NULL, NULL, &flags); k++)
+		if (flags & VMM_KEY_REQUIRED)
+			return true;
+	return false;
+}
+
 /* "path=FILE[,read_only=on|off]": required keys first, then the others in
  * brackets; all of them in brackets when the value may be left out. */
 static void print_synopsis(FILE *f, unsigned int opt)
 {
-	bool all_optional = value_optional(opt);
+	bool all_optional = value_optional(opt) || !has_required(opt);
 	const char *name, *value;
 	unsigned int flags, printed = 0;
 
@@ -86,9 +99,14 @@ static int usage(void)
 	       " -h, --help                    display this help\n"
 	       " -V, --version                 display version\n"
 	       "\n"
-	       "The guest's serial console (COM1) is connected to stdin and stdout.\n"
-	       "Exit status: 0 guest reset or stopped by a signal, 1 failure, 2 usage,\n"
-	       "3 guest crash.\n"
+	       "The guest's serial console (COM1) is on stdin and stdout unless --serial\n"
+	       "says otherwise. On a terminal every key goes to the guest, Ctrl-C too:\n"
+	       "  Ctrl-A x       quit\n"
+	       "  Ctrl-A h       list these keys\n"
+	       "  Ctrl-A Ctrl-A  send Ctrl-A to the guest\n"
+	       "\n"
+	       "Exit status: 0 guest reset, or stopped by Ctrl-A x or a signal; 1 host\n"
+	       "failure; 2 usage; 3 guest crash.\n"
 	       "\n"
 	       "For more details see vmm-reference(1).\n");
 	return EXIT_SUCCESS;
@@ -122,15 +140,12 @@ static void log_fn(void *data, int priority, const char *fmt, va_list args)
 /* A device whose keys are all optional may be given without a value. */
 static bool value_optional(unsigned int opt)
 {
-	unsigned int oflags, kflags;
+	unsigned int oflags;
 
 	vmm_option_get(opt, NULL, &oflags, NULL, NULL);
 	if (!(oflags & VMM_OPTION_DEVICE))
 		return false;
-	for (unsigned int k = 0; !vmm_option_get_key(opt, k, NULL, NULL, NULL, &kflags); k++)
-		if (kflags & VMM_KEY_REQUIRED)
-			return false;
-	return true;
+	return !has_required(opt);
 }
 
 /* The library's options, then -v, -h, -V. Returns: the table (malloc). */
@@ -335,6 +350,49 @@ static int parse_args(int argc, char **argv, struct vmm_config **out)
 	return ret;
 }
 
+/* The terminal as it was, put back if the program dies of a signal the
+ * library cannot catch (the library restores it on every other path). */
+static struct termios saved_tio;
+static bool have_tio;
+
+static void restore_terminal(int sig)
+{
+	if (have_tio)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	raise(sig);                     /* SA_RESETHAND: the default action now */
+}
+
+static void guard_terminal(void)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT };
+	struct sigaction sa = { .sa_handler = restore_terminal,
+				.sa_flags = SA_RESETHAND | SA_NODEFER };
+
+	have_tio = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0;
+	if (!have_tio)
+		return;
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &sa, NULL);
+}
+
+/* Where to attach to a console on a pseudo-terminal or a socket. */
+static void console_notice(const struct vmm_config *cfg, const struct vmm *vm)
+{
+	const char *path = vmm_console_path(vm);
+	char mode[8];
+
+	if (quiet || !path)
+		return;
+	if (vmm_config_count(cfg, "serial") &&
+	    !vmm_config_get_value(cfg, "serial", 0, "mode", mode, sizeof(mode)) &&
+	    !strcmp(mode, "pty"))
+		fprintf(stderr, "%s: the guest's console is on %s: screen %s\n", prog, path,
+			path);
+	else if (vmm_config_get_value(cfg, "serial", 0, "file", NULL, 0) == -ENOENT)
+		fprintf(stderr, "%s: the guest's console is on %s: socat -,raw,echo=0 "
+			"UNIX-CONNECT:%s\n", prog, path, path);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -369,6 +427,8 @@ int main(int argc, char **argv)
 	if (ret != PROCEED)
 		return ret;
 	ret = vmm_create(cfg, &vm);
+	if (!ret)
+		console_notice(cfg, vm);
 	vmm_config_free(cfg);
 	if (ret) {
 		if (!logged_errors)
@@ -376,6 +436,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	start = now();
+	guard_terminal();
 	vmm_run(vm);
 	status = exit_status(vmm_exit_info(vm));
 	if (!quiet || status != EXIT_SUCCESS) {

@@ -27,7 +27,7 @@ deps() {
 }
 
 # What a device may use of the core: the services of struct device_env.
-services='bus|event|memory|state|thread|util'
+services='bus|console|event|memory|state|thread|util'
 devices=$(cd "$lib" && ls devices/*.c virtio/*.c)
 core=$(cd "$lib" && ls core/*.c)
 plan $(( $(echo "$devices" | wc -l) + $(echo "$core" | wc -l) ))

@@ -65,10 +65,42 @@ static int check_kernel(const void *rec, const char *option, char *err, size_t e
 	return check_load_addr(((const struct vm_settings *)rec)->load_addr, err, errlen);
 }
 
+static const struct key_desc serial_keys[] = {
+	{ "mode", KEY_NONEMPTY, offsetof(struct vm_settings, serial_mode), 0, 0, false,
+	  "stdio|pty|off", "stdin/stdout (default), a new pseudo-terminal, or none; "
+	  "also --serial pty", true },
+	KEY_NONEMPTY("file", struct vm_settings, serial_file, 0, false, "PATH",
+		     "output to PATH (created or truncated), no input"),
+	KEY_NONEMPTY("socket", struct vm_settings, serial_socket, 0, false, "PATH",
+		     "a Unix socket for one client at a time (socat, nc -U)"),
+	KEY_END,
+};
+
+/* One place for the console: a mode, a file or a socket. */
+static int check_serial(const void *rec, const char *option, char *err, size_t errlen)
+{
+	const struct vm_settings *s = rec;
+	const char *m = s->serial_mode;
+
+	if (!!m + !!s->serial_file + !!s->serial_socket > 1) {
+		snprintf(err, errlen, "--%s takes one of stdio, pty, off, file=PATH or "
+			 "socket=PATH", option);
+		return -EINVAL;
+	}
+	if (m && strcmp(m, "stdio") && strcmp(m, "pty") && strcmp(m, "off")) {
+		snprintf(err, errlen, "--%s: unknown console '%s': use stdio, pty, off, "
+			 "file=PATH or socket=PATH", option, m);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct vm_option vm_options[] = {
 	{ "memory", "guest memory", memory_keys, NULL },
 	{ "vcpu", "virtual CPUs", vcpu_keys, NULL },
 	{ "kernel", "the kernel the guest boots", kernel_keys, check_kernel },
+	{ "serial", "the guest's serial console (COM1): stdio, pty, off, file=PATH or socket=PATH",
+	  serial_keys, check_serial },
 };
 
 static const struct vm_option *vm_option_find(const char *name)

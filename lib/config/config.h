@@ -18,6 +18,8 @@ struct vm_settings {
 	uint64_t load_addr;
 	char *initrd;
 	int console_in, console_out;
+	char *serial_mode;              /* stdio (NULL too), pty or off */
+	char *serial_file, *serial_socket;
 	bool handle_signals;
 	vmm_log_fn log_fn;
 	void *log_data;

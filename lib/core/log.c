@@ -2,6 +2,7 @@
 /* The VM core's messages: see log.h. */
 #include <stdio.h>
 
+#include "core/console.h"
 #include "core/log.h"
 #include "core/machine.h"
 
@@ -11,6 +12,7 @@ void vm_vlog(const struct vmm *vm, int prio, const char *fmt, va_list ap)
 
 	if (prio > s->log_priority)
 		return;
+	console_end_line(vm->console);
 	if (s->log_fn) {
 		s->log_fn(s->log_data, prio, fmt, ap);
 		return;

@@ -45,6 +45,7 @@ struct vmm {
 	struct vcpu *vcpus;
 	unsigned int nvcpus;
 
+	struct console *console;        /* the console's host side */
 	struct device_env env;          /* what every device sees */
 	struct vm_io *io;               /* device I/O threads' loops, newest first */
 	unsigned int nio;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/console.h"
 #include "core/machine.h"
 #include "core/stop.h"
 
@@ -27,6 +28,11 @@ VMM_EXPORT void vmm_stop(struct vmm *vm)
 VMM_EXPORT const struct vmm_exit_info *vmm_exit_info(const struct vmm *vm)
 {
 	return &vm->exit;
+}
+
+VMM_EXPORT const char *vmm_console_path(const struct vmm *vm)
+{
+	return console_path(vm->console);
 }
 
 static const char *const stop_reason_names[] = {
@@ -60,6 +66,8 @@ VMM_EXPORT int vmm_exit_describe(const struct vmm_exit_info *info, char *buf, si
 	case VMM_STOP_REQUESTED:
 		if (info->signal)
 			APPEND(" (signal %d)", info->signal);
+		else if (info->console_quit)
+			APPEND(" (Ctrl-A x on the console)");
 		break;
 	case VMM_STOP_HOST_ERROR:
 		APPEND(": %s", strerror(info->error < 0 ? -info->error : EIO));

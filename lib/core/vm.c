@@ -12,11 +12,11 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
 #include "boot/boot.h"
+#include "core/console.h"
 #include "core/iothread.h"
 #include "core/kvm.h"
 #include "core/log.h"
@@ -128,12 +128,38 @@ int vm_new(const struct vmm_config *cfg, struct vmm **out)
 		.pio_bus = &vm->pio_bus,
 		.mmio_bus = &vm->mmio_bus,
 		.events = &vm->events,
-		.console_in = vm->cfg->vm.console_in,
-		.console_out = vm->cfg->vm.console_out,
 		.ops = &env_ops,
 		.vm = vm,
 	};
 	return 0;
+}
+
+static void console_quit(void *data)
+{
+	struct vmm_exit_info info = { .reason = VMM_STOP_REQUESTED, .vcpu = -1, .console_quit = 1 };
+
+	vm_request_stop(data, &info);
+}
+
+/* The console's host side, as --serial says. */
+static int open_console(struct vmm *vm)
+{
+	const struct vm_settings *s = &vm->cfg->vm;
+	struct console_params p = {
+		.mode = s->serial_file ? CONSOLE_FILE : s->serial_socket ? CONSOLE_SOCKET :
+			!s->serial_mode || !strcmp(s->serial_mode, "stdio") ? CONSOLE_STDIO :
+			!strcmp(s->serial_mode, "pty") ? CONSOLE_PTY : CONSOLE_OFF,
+		.path = s->serial_file ? s->serial_file : s->serial_socket,
+		.in_fd = s->console_in, .out_fd = s->console_out,
+		.loop = &vm->events, .quit = console_quit, .data = vm,
+	};
+	char err[256];
+	int ret = console_open(&p, &vm->console, err, sizeof(err));
+
+	if (ret)
+		vm_err(vm, "%s", err);
+	vm->env.console = vm->console;
+	return ret;
 }
 
 /* The built-in devices, then the configured ones in the order given. */
@@ -203,7 +229,7 @@ static int build(struct vmm *vm)
 		return ret;
 	}
 	if ((ret = kvm_register_memory(vm)) || (ret = vcpu_create_all(vm)) ||
-	    (ret = add_devices(vm)) || (ret = load_kernel(vm)) ||
+	    (ret = open_console(vm)) || (ret = add_devices(vm)) || (ret = load_kernel(vm)) ||
 	    (ret = vcpu_setup_boot(vm, vm->entry)))
 		return ret;
 	vm_info(vm, "VM ready: %llu MiB, %u vCPUs, cmdline \"%s\"",
@@ -231,7 +257,7 @@ VMM_EXPORT int vmm_create(const struct vmm_config *cfg, struct vmm **out)
 /* ------------------------------------------------------------------ */
 /* Run. */
 
-/* A SIGINT or SIGTERM read from the signalfd stops the VM. */
+/* A signal read from the signalfd stops the VM. */
 static void take_signal(struct vmm *vm)
 {
 	struct signalfd_siginfo si;
@@ -271,32 +297,25 @@ static void *event_thread(void *p)
 	return NULL;
 }
 
-/* SIGINT and SIGTERM through a signalfd, and a raw console terminal. */
+/* SIGINT, SIGTERM and SIGHUP through a signalfd, and a raw console
+ * terminal. */
 struct run_signals {
 	sigset_t old_mask;
-	struct termios saved_tio;
-	bool restore_tio;
 };
 
 static int signals_take(struct vmm *vm, struct run_signals *rs)
 {
-	int in = vm->cfg->vm.console_in;
 	sigset_t sigs;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, &rs->old_mask);
 	vm->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (vm->sig_fd < 0)
 		return -errno;
-	if (in >= 0 && isatty(in) && tcgetattr(in, &rs->saved_tio) == 0) {
-		struct termios raw = rs->saved_tio;
-
-		cfmakeraw(&raw);
-		raw.c_oflag |= OPOST;   /* keep \n -> \r\n for the host terminal */
-		rs->restore_tio = tcsetattr(in, TCSANOW, &raw) == 0;
-	}
+	console_raw(vm->console);
 	return 0;
 }
 
@@ -304,8 +323,7 @@ static void signals_release(struct vmm *vm, struct run_signals *rs)
 {
 	struct signalfd_siginfo si;
 
-	if (rs->restore_tio)
-		tcsetattr(vm->cfg->vm.console_in, TCSANOW, &rs->saved_tio);
+	console_cooked(vm->console);
 	if (vm->sig_fd >= 0) {
 		/* A signal stopped the VM: a second one for the same stop (a
 		 * supervisor signals the process, then its process group) is
@@ -369,7 +387,7 @@ static void run_threads(struct vmm *vm)
 
 VMM_EXPORT int vmm_run(struct vmm *vm)
 {
-	struct run_signals rs = { .restore_tio = false };
+	struct run_signals rs;
 	bool signals = vm->cfg->vm.handle_signals;
 	int ret = 0;
 
@@ -394,6 +412,7 @@ VMM_EXPORT int vmm_run(struct vmm *vm)
 	}
 	if (signals)
 		signals_release(vm, &rs);
+	console_end_line(vm->console);
 	vm->running = false;
 	return ret;
 }
@@ -418,6 +437,7 @@ VMM_EXPORT void vmm_destroy(struct vmm *vm)
 	vcpu_destroy_all(vm);
 	vm_io_stop(vm);
 	destroy_devices(vm);
+	console_close(vm->console);
 	vm_io_release(vm);
 	event_loop_release(&vm->events);
 	bus_release(&vm->pio_bus);

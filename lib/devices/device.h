@@ -28,6 +28,7 @@
 
 #include "config/keys.h"
 #include "core/bus.h"
+#include "core/console.h"
 #include "core/event.h"
 #include "core/memory.h"
 #include "core/state.h"
@@ -70,7 +71,7 @@ struct device_env {
 	struct bus *pio_bus;
 	struct bus *mmio_bus;
 	struct event_loop *events;      /* run by the VM's event thread */
-	int console_in, console_out;    /* the VM's console, -1: none */
+	struct console *console;        /* the VM's console's host side, or NULL */
 	const struct device_env_ops *ops;
 	void *vm;
 };

@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* 16550A UART (COM1) with interrupts for received data and THR empty. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 
 #include "arch/x86/layout.h"
-#include "core/thread.h"
 #include "devices/device.h"
 #include "devices/serial.h"
 
@@ -305,14 +301,7 @@ struct com1 {
 	struct serial uart;
 	const struct device_env *env;
 	struct device_resources res;
-	int in_fd, out_fd;
-	bool in_polled;         /* in_fd is in the event loop */
-	bool in_paused;         /* receive buffer full: EPOLLIN off */
-	bool in_eof;
-	pthread_t reader;       /* for inputs epoll cannot watch (files) */
-	bool has_reader;
-	pthread_cond_t space;
-	bool closing;
+	struct console *console;        /* NULL: none */
 	bool on_bus;
 };
 
@@ -327,11 +316,9 @@ static void com1_tx(void *opaque, uint8_t byte)
 {
 	struct com1 *c = opaque;
 
-	/* Blocking write: a slow console slows the guest, it loses nothing.
-	 * But a stopping VM kicks its vCPUs (EINTR): give up then, or a
-	 * console that does not drain would keep vmm_run() from returning. */
-	while (write(c->out_fd, &byte, 1) < 0 && errno == EINTR &&
-	       !env_stopping(c->env))
+	/* A stopping VM kicks its vCPUs (EINTR): give up then, or a console
+	 * that does not drain would keep vmm_run() from returning. */
+	while (console_write(c->console, &byte, 1) == -EINTR && !env_stopping(c->env))
 		;
 }
 
@@ -340,98 +327,22 @@ static void com1_rx_space(void *opaque)
 {
 	struct com1 *c = opaque;
 
-	if (c->in_polled && c->in_paused && !c->in_eof) {
-		c->in_paused = false;
-		event_loop_mod(c->env->events, c->in_fd, EPOLLIN);
-	}
-	if (c->has_reader)
-		pthread_cond_signal(&c->space);
+	if (c->console)
+		console_room(c->console);
 }
 
-static void com1_input(void *opaque, int fd, uint32_t events)
+static size_t com1_room(void *opaque)
 {
 	struct com1 *c = opaque;
-	uint8_t buf[256];
-	size_t space = serial_rx_space(&c->uart);
-	ssize_t n;
 
-	if (space > sizeof(buf))
-		space = sizeof(buf);
-	n = space ? read(fd, buf, space) : 0;
-	if (n > 0) {
-		serial_receive(&c->uart, buf, (size_t)n);
-	} else if ((n == 0 && space) || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		/* End of input, or an error reading it: stop watching it. */
-		pthread_mutex_lock(&c->uart.lock);
-		c->in_eof = true;
-		c->in_polled = false;
-		pthread_mutex_unlock(&c->uart.lock);
-		event_loop_del(c->env->events, fd);
-		return;
-	}
-	pthread_mutex_lock(&c->uart.lock);
-	if (c->uart.r.rx_count == SERIAL_RX_BUF && c->in_polled && !c->in_paused) {
-		c->in_paused = true;
-		/* Not 0: EPOLLHUP and EPOLLERR cannot be masked, and a closed
-		 * input would wake the loop again and again while the guest
-		 * leaves the buffer full. One-shot reports them once. */
-		event_loop_mod(c->env->events, c->in_fd, EPOLLONESHOT);
-	}
-	pthread_mutex_unlock(&c->uart.lock);
+	return serial_rx_space(&c->uart);
 }
 
-/* read() is the one wait of the reader the closing flag cannot end (a
- * device that never returns): the only place it can be cancelled, so that
- * it is never cancelled holding the UART lock and normally ends by itself. */
-static ssize_t cancellable_read(int fd, void *buf, size_t len)
-{
-	ssize_t n;
-	int e, old;
-
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
-	n = read(fd, buf, len);
-	e = errno;
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-	errno = e;
-	return n;
-}
-
-/* Wait while the receive buffer is full. Returns: false once closing. */
-static bool com1_wait_room(struct com1 *c)
-{
-	bool closing;
-
-	pthread_mutex_lock(&c->uart.lock);
-	while (!c->closing && c->uart.r.rx_count == SERIAL_RX_BUF)
-		pthread_cond_wait(&c->space, &c->uart.lock);
-	closing = c->closing;
-	pthread_mutex_unlock(&c->uart.lock);
-	return !closing;
-}
-
-/* Input that epoll cannot watch (a regular file, /dev/null): a thread reads
- * it and waits for room in the receive buffer, so no byte is dropped. */
-static void *com1_reader(void *opaque)
+static size_t com1_receive(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct com1 *c = opaque;
-	uint8_t buf[256];
 
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	for (;;) {
-		ssize_t n = cancellable_read(c->in_fd, buf, sizeof(buf));
-		size_t done = 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		while (done < (size_t)n) {
-			done += serial_receive(&c->uart, buf + done, (size_t)n - done);
-			if (!com1_wait_room(c))
-				return NULL;
-		}
-	}
-	return NULL;
+	return serial_receive(&c->uart, buf, len);
 }
 
 static void com1_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
@@ -445,39 +356,11 @@ static void com1_destroy(void *dev)
 {
 	struct com1 *c = dev;
 
-	if (c->has_reader) {
-		pthread_mutex_lock(&c->uart.lock);
-		c->closing = true;
-		pthread_cond_signal(&c->space);
-		pthread_mutex_unlock(&c->uart.lock);
-		/* A reader waiting for room sees the flag; one blocked in
-		 * read() on a device that never returns is cancelled there. */
-		pthread_cancel(c->reader);
-		pthread_join(c->reader, NULL);
-	}
-	if (c->in_polled)
-		event_loop_del(c->env->events, c->in_fd);
+	console_detach(c->console);
 	if (c->on_bus)
 		bus_unregister(c->env->pio_bus, c->res.pio_base, c);
-	pthread_cond_destroy(&c->space);
 	serial_release(&c->uart);
 	free(c);
-}
-
-/* Watch the console input, or read it from a thread if epoll cannot. */
-static int com1_start_input(struct com1 *c)
-{
-	int ret = event_loop_add(c->env->events, c->in_fd, EPOLLIN, com1_input, c);
-
-	if (ret == 0) {
-		c->in_polled = true;
-		return 0;
-	}
-	if (ret != -EPERM)
-		return ret;
-	ret = thread_create(THREAD_DEVICE_IO, "vmm-console", com1_reader, c, &c->reader);
-	c->has_reader = !ret;
-	return ret;
 }
 
 static int com1_create(const struct device_env *env, const struct device_resources *res,
@@ -491,14 +374,15 @@ static int com1_create(const struct device_env *env, const struct device_resourc
 		return -ENOMEM;
 	c->env = env;
 	c->res = *res;
-	c->in_fd = env->console_in;
-	c->out_fd = env->console_out;
-	pthread_cond_init(&c->space, NULL);
-	serial_init(&c->uart, com1_set_irq, c->out_fd >= 0 ? com1_tx : NULL, com1_rx_space, c);
+	c->console = env->console;
+	serial_init(&c->uart, com1_set_irq, c->console ? com1_tx : NULL, com1_rx_space, c);
 	ret = bus_register(env->pio_bus, res->pio_base, res->pio_size, com1_io, c);
 	c->on_bus = !ret;
-	if (!ret && c->in_fd >= 0)
-		ret = com1_start_input(c);
+	if (!ret && c->console) {
+		const struct console_port port = { com1_room, com1_receive, c };
+
+		ret = console_attach(c->console, &port);
+	}
 	if (ret) {
 		env_err(env, "serial: %s", strerror(-ret));
 		com1_destroy(c);

@@ -198,7 +198,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **vm);
 enum vmm_stop_reason {
 	VMM_STOP_NONE = 0,
 	VMM_STOP_RESET,             /* guest reset through the i8042 (0xFE) */
-	VMM_STOP_REQUESTED,         /* vmm_stop(), SIGINT or SIGTERM */
+	VMM_STOP_REQUESTED,         /* vmm_stop(), a signal, Ctrl-A x */
 	VMM_STOP_SHUTDOWN,          /* KVM_EXIT_SHUTDOWN (triple fault) */
 	VMM_STOP_INTERNAL_ERROR,    /* KVM_EXIT_INTERNAL_ERROR (e.g. emulation failure) */
 	VMM_STOP_FAIL_ENTRY,        /* KVM_EXIT_FAIL_ENTRY */
@@ -220,6 +220,7 @@ struct vmm_exit_info {
 	unsigned int code_len;      /* 0 if they could not be read */
 	int error;                  /* negative errno for VMM_STOP_HOST_ERROR */
 	int signal;                 /* signal that stopped the VM, 0 if none */
+	int console_quit;           /* 1: Ctrl-A x on the console stopped it */
 };
 
 /* Run the VM until it stops. Returns: 0 when the guest reset itself or the
@@ -231,6 +232,11 @@ int vmm_run(struct vmm *vm);
 /* Ask a running VM to stop; safe from any thread and from a signal
  * handler. */
 void vmm_stop(struct vmm *vm);
+
+/* Where the console is when --serial (the "serial" option) made one: the
+ * pseudo-terminal's path (pty), the socket's or the file's; NULL for
+ * stdio and off. Valid until vmm_destroy(). */
+const char *vmm_console_path(const struct vmm *vm);
 
 /* Details of the last stop; valid until vmm_destroy(). */
 const struct vmm_exit_info *vmm_exit_info(const struct vmm *vm);

@@ -87,7 +87,7 @@ void test_env_init(struct test_env *t, void *buf, uint64_t gpa, uint64_t size)
 	t->log_priority = VMM_LOG_DEBUG;
 	t->env = (struct device_env){
 		.mem = &t->mem, .pio_bus = &t->pio, .mmio_bus = &t->mmio, .events = &t->loop,
-		.console_in = -1, .console_out = -1, .ops = &test_ops, .vm = t,
+		.ops = &test_ops, .vm = t,
 	};
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "core/console.h"
 #include "devices/i8042.h"
 #include "devices/registry.h"
 #include "devices/serial.h"
@@ -234,6 +235,7 @@ END_TEST
 
 struct com1_vm {
 	struct test_env te;
+	struct console *console;
 	void *dev;
 };
 
@@ -244,8 +246,16 @@ static struct com1_vm *fake_vm(int in_fd, int out_fd)
 	ck_assert(vm != NULL);
 	test_env_init(&vm->te, NULL, 0, 0);
 	vm->te.log_priority = 0;        /* quiet */
-	vm->te.env.console_in = in_fd;
-	vm->te.env.console_out = out_fd;
+	if (in_fd >= 0 || out_fd >= 0) {
+		const struct console_params p = {
+			.mode = CONSOLE_STDIO, .in_fd = in_fd, .out_fd = out_fd,
+			.loop = vm->te.env.events,
+		};
+		char err[128];
+
+		ck_assert_int_eq(console_open(&p, &vm->console, err, sizeof(err)), 0);
+		vm->te.env.console = vm->console;
+	}
 	return vm;
 }
 
@@ -258,6 +268,7 @@ static void fake_vm_free(struct com1_vm *vm)
 {
 	if (vm->dev)
 		device_type_find("serial")->destroy(vm->dev);
+	console_close(vm->console);
 	test_env_release(&vm->te);
 	free(vm);
 }
