@@ -70,16 +70,3 @@ netns_track() {
 	_net_pids="$_net_pids $1"
 }
 
-# wait_output FILE PID REGEX SECONDS: until a line of FILE, the output of
-# the VMM running as PID, matches REGEX; false when the time is up or the
-# VMM ended without it.
-wait_output() {
-	_n=0
-	while [ "$_n" -lt $(($4 * 10)) ]; do
-		grep -qE -- "$3" "$1" && return 0
-		kill -0 "$2" 2>/dev/null || { grep -qE -- "$3" "$1"; return; }
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}

@@ -151,13 +151,26 @@ static const struct key_desc *same_field(const struct parse_state *st, const str
 	return NULL;
 }
 
+/* The first key marked bare, or else (@bare false) required. */
+static const struct key_desc *first_key(const struct key_desc *keys, bool bare)
+{
+	for (const struct key_desc *k = keys; k->name; k++)
+		if (bare ? k->bare : k->required)
+			return k;
+	return NULL;
+}
+
 static int parse_key(void *data, const char *key, const char *value, char *err, size_t errlen)
 {
 	struct parse_state *st = data;
 	const struct key_desc *k = keys_find(st->keys, key), *other;
+	const struct key_desc *bare = first_key(st->keys, true);
 	uint64_t bit;
 	void *field;
 
+	/* "--serial pty,file=x": a word in a list is the main key's value. */
+	if (!k && !value && bare && !st->after_string)
+		return parse_key(st, bare->name, key, err, errlen);
 	if (!k) {
 		char names[128];
 
@@ -234,15 +247,6 @@ static int check_required(const struct parse_state *st, char *err, size_t errlen
 		}
 	}
 	return 0;
-}
-
-/* The first key marked bare, or else (@bare false) required. */
-static const struct key_desc *first_key(const struct key_desc *keys, bool bare)
-{
-	for (const struct key_desc *k = keys; k->name; k++)
-		if (bare ? k->bare : k->required)
-			return k;
-	return NULL;
 }
 
 /* @value (not NULL) into the scratch record of @st. */

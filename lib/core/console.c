@@ -242,20 +242,18 @@ static int input_watch(struct console *c, int fd)
 	return ret;
 }
 
-/* A socket client: the one at a time; a second is turned away. */
+/* A socket client: one at a time, the newest; the one before (a session
+ * left hanging, a probe that never spoke) is closed. */
 static void socket_accept(void *opaque, int fd, uint32_t events)
 {
 	struct console *c = opaque;
 	int client = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	bool busy;
 
 	(void)events;
 	if (client < 0)
 		return;
-	pthread_mutex_lock(&c->lock);
-	busy = c->input >= 0;
-	pthread_mutex_unlock(&c->lock);
-	if (busy || input_watch(c, client))
+	input_stop(c);
+	if (input_watch(c, client))
 		close(client);
 }
 
@@ -315,6 +313,8 @@ int console_write(struct console *c, const uint8_t *buf, size_t len)
 {
 	ssize_t n = 0;
 
+	if (len)
+		__atomic_store_n(&c->last_out, buf[len - 1], __ATOMIC_RELAXED);
 	switch (c->mode) {
 	case CONSOLE_STDIO:
 	case CONSOLE_FILE:
@@ -343,8 +343,6 @@ int console_write(struct console *c, const uint8_t *buf, size_t len)
 		break;
 	}
 	(void)n;
-	if (len)
-		__atomic_store_n(&c->last_out, buf[len - 1], __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -84,10 +84,15 @@ int event_loop_del(struct event_loop *loop, int fd)
 			continue;
 		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
 		*pp = h->next;
-		/* Called at set-up/tear-down, or by a handler for its own fd
-		 * from its callback: no later event of the same epoll batch
-		 * can refer to @h (one fd, one event per batch). */
-		free(h);
+		/* A later event of the batch being dispatched may still
+		 * point at @h: keep it, inert, until the batch is done. */
+		if (loop->dispatching) {
+			h->fn = NULL;
+			h->next = loop->retired;
+			loop->retired = h;
+		} else {
+			free(h);
+		}
 		return 0;
 	}
 	return -ENOENT;
@@ -114,6 +119,7 @@ int event_loop_dispatch(struct event_loop *loop, int timeout_ms)
 
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	loop->dispatching = 1;
 	for (int i = 0; i < n; i++) {
 		struct event_handler *h = evs[i].data.ptr;
 
@@ -123,6 +129,13 @@ int event_loop_dispatch(struct event_loop *loop, int timeout_ms)
 			h->fn(h->opaque, h->fd, evs[i].events);
 		if (__atomic_load_n(&loop->stopping, __ATOMIC_ACQUIRE))
 			break;
+	}
+	loop->dispatching = 0;
+	while (loop->retired) {
+		struct event_handler *h = loop->retired;
+
+		loop->retired = h->next;
+		free(h);
 	}
 	return n;
 }

@@ -19,6 +19,8 @@ struct event_loop {
 	int stop_fd;                    /* eventfd: wakes the loop to stop */
 	volatile int stopping;
 	struct event_handler *handlers; /* list, owned */
+	struct event_handler *retired;  /* deleted during a dispatch: freed after it */
+	int dispatching;                /* by the thread that dispatches */
 };
 
 int event_loop_init(struct event_loop *loop);
@@ -26,6 +28,7 @@ void event_loop_release(struct event_loop *loop);
 
 /* Watch @fd for @events (EPOLLIN, ...). Returns: 0 or a negative errno. */
 int event_loop_add(struct event_loop *loop, int fd, uint32_t events, event_fn fn, void *opaque);
+/* Stop watching @fd; from a callback too, for any descriptor. */
 int event_loop_del(struct event_loop *loop, int fd);
 /* Change the events watched on @fd (any thread). */
 int event_loop_mod(struct event_loop *loop, int fd, uint32_t events);

@@ -65,6 +65,8 @@ GUEST_TESTS = \
 	tests/guest-boot.sh \
 	tests/guest-smp.sh \
 	tests/guest-serial.sh \
+	tests/console.sh \
+	tests/console-backends.sh \
 	tests/guest-crash.sh \
 	tests/guest-blk.sh \
 	tests/guest-blk-durability.sh \
