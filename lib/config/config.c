@@ -72,7 +72,7 @@ static const struct key_desc serial_keys[] = {
 	KEY_NONEMPTY("file", struct vm_settings, serial_file, 0, false, "PATH",
 		     "output to PATH (created or truncated), no input"),
 	KEY_NONEMPTY("socket", struct vm_settings, serial_socket, 0, false, "PATH",
-		     "a Unix socket for one client at a time (socat, nc -U)"),
+		     "a Unix socket for one client at a time (attach with socat)"),
 	KEY_END,
 };
 
