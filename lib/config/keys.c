@@ -76,27 +76,6 @@ struct parse_state {
 	bool after_string;      /* the key before was a string's */
 };
 
-static int parse_number(const struct parse_state *st, const struct key_desc *k,
-			const char *value, void *field, char *err, size_t errlen)
-{
-	uint64_t v, max = k->max;
-	int ret;
-
-	if (k->type == KEY_UINT && max > UINT32_MAX)
-		max = UINT32_MAX;
-	ret = vmm_parse_u64(value, k->min, max, &v);
-	if (ret == -EINVAL)
-		seterr(err, errlen, "--%s: key '%s': '%s' is not a number", st->option, k->name, value);
-	else if (ret == -ERANGE)
-		seterr(err, errlen, "--%s: key '%s': %s is out of range (%" PRIu64 "..%" PRIu64 ")",
-		       st->option, k->name, value, k->min, max);
-	else if (k->type == KEY_UINT)
-		*(unsigned int *)field = (unsigned int)v;
-	else
-		*(uint64_t *)field = v;
-	return ret;
-}
-
 /* "512", "512M", "2G", "1T", "524288K": MiB. Returns: 0, -EINVAL or -ERANGE. */
 static int parse_mib(const char *value, uint64_t *mib)
 {
@@ -121,6 +100,41 @@ static int parse_mib(const char *value, uint64_t *mib)
 		return -ERANGE;
 	*mib = v << shift;
 	return 0;
+}
+
+/* The key that takes a size with a suffix for @k's field (size= for
+ * size_mib=), if any. */
+static const struct key_desc *size_key(const struct key_desc *keys, const struct key_desc *k)
+{
+	for (const struct key_desc *o = keys; o->name; o++)
+		if (o != k && o->offset == k->offset && o->type == KEY_MIB)
+			return o;
+	return NULL;
+}
+
+static int parse_number(const struct parse_state *st, const struct key_desc *k,
+			const char *value, void *field, char *err, size_t errlen)
+{
+	const struct key_desc *size;
+	uint64_t v, max = k->max;
+	int ret;
+
+	if (k->type == KEY_UINT && max > UINT32_MAX)
+		max = UINT32_MAX;
+	ret = vmm_parse_u64(value, k->min, max, &v);
+	if (ret == -EINVAL && (size = size_key(st->keys, k)) && parse_mib(value, &v) != -EINVAL)
+		seterr(err, errlen, "--%s: key '%s': '%s' is not a number: for a size with a "
+		       "suffix write %s=%s", st->option, k->name, value, size->name, value);
+	else if (ret == -EINVAL)
+		seterr(err, errlen, "--%s: key '%s': '%s' is not a number", st->option, k->name, value);
+	else if (ret == -ERANGE)
+		seterr(err, errlen, "--%s: key '%s': %s is out of range (%" PRIu64 "..%" PRIu64 ")",
+		       st->option, k->name, value, k->min, max);
+	else if (k->type == KEY_UINT)
+		*(unsigned int *)field = (unsigned int)v;
+	else
+		*(uint64_t *)field = v;
+	return ret;
 }
 
 static int parse_size(const struct parse_state *st, const struct key_desc *k,
