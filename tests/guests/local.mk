@@ -67,6 +67,7 @@ GUEST_TESTS = \
 	tests/guest-serial.sh \
 	tests/console.sh \
 	tests/console-backends.sh \
+	tests/errors.sh \
 	tests/guest-crash.sh \
 	tests/guest-blk.sh \
 	tests/guest-blk-durability.sh \
