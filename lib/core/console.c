@@ -131,6 +131,7 @@ static void input_ready(void *opaque, int fd, uint32_t events)
 {
 	struct console *c = opaque;
 	unsigned int gen;
+	bool full;
 	ssize_t n;
 
 	(void)events;
@@ -143,8 +144,12 @@ static void input_ready(void *opaque, int fd, uint32_t events)
 		input_stop(c);
 		return;
 	}
+	/* The port's room outside our lock: the port calls console_room()
+	 * with its own lock held. A room made since gen was read shows in
+	 * room_gen, and then input must stay on. */
+	full = c->port.room(c->port.dev) == 0;
 	pthread_mutex_lock(&c->lock);
-	if (c->port.room(c->port.dev) == 0 && gen == c->room_gen && c->polled && !c->paused) {
+	if (full && gen == c->room_gen && c->polled && !c->paused) {
 		c->paused = true;
 		/* Not 0: EPOLLHUP and EPOLLERR cannot be masked, and a closed
 		 * input would wake the loop again and again while the guest
