@@ -24,14 +24,21 @@ _vmm_reference_load()
     _vmm_reference_opts=()                  # every -x and --name
     declare -gA _vmm_reference_keys=()      # name -> " key=VALUE ..."
     declare -gA _vmm_reference_bare=()      # name -> words valid without key=
+    declare -gA _vmm_reference_plain=()     # name -> VALUE of "--name=VALUE"
     local line opt='' val
     # " -q, --quiet ...", "     --block path=FILE[,...]", "          key=VALUE help"
     local re_flag='^ -([a-zA-Z]), --([a-z][a-z0-9-]*)' \
         re_opt='^     --([a-z][a-z0-9-]*)( |$)' \
+        re_plain='^     --([a-z][a-z0-9-]*)=([^ ]+)$' \
         re_key='^          ([a-z][a-z0-9_]*)=([^ ]*) *(.*)'
     while IFS= read -r line; do
         if [[ $line =~ $re_flag ]]; then
             _vmm_reference_opts+=("-${BASH_REMATCH[1]}" "--${BASH_REMATCH[2]}")
+            opt=
+        elif [[ $line =~ $re_plain ]]; then
+            # An option of the command's own with a plain value.
+            _vmm_reference_opts+=("--${BASH_REMATCH[1]}")
+            _vmm_reference_plain[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
             opt=
         elif [[ $line =~ $re_opt ]]; then
             opt=${BASH_REMATCH[1]}
@@ -63,7 +70,15 @@ _vmm_reference()
     _vmm_reference_load "${words[0]}"
 
     local opt=${prev#--} head='' seg=$cur key val c
-    if [[ $cur == -* || $prev != --* || -z ${_vmm_reference_keys[$opt]+set} ]]; then
+    if [[ $prev == --* && ${_vmm_reference_plain[$opt]+set} && $cur != -* ]]; then
+        # A plain value: a file, or one of its words.
+        c=${_vmm_reference_plain[$opt]}
+        if [[ $c == *FILE* || $c == *PATH* ]]; then
+            _vmm_reference_files "$cur"
+        else
+            COMPREPLY=($(compgen -W "${c//|/ }" -- "$cur"))
+        fi
+    elif [[ $cur == -* || $prev != --* || -z ${_vmm_reference_keys[$opt]+set} ]]; then
         # Not an option's value: the command takes options only.
         COMPREPLY=($(compgen -W "${_vmm_reference_opts[*]}" -- "$cur"))
     else

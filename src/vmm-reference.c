@@ -24,9 +24,12 @@
 #define EXIT_GUEST_CRASH 3
 #define PROCEED (-1)            /* not an exit status: go on and run the VM */
 #define OPT_LIB 0x100           /* getopt value of the library's option 0 */
+#define OPT_LOG_LEVEL 0x80
+#define OPT_LOG_FILE 0x81
 
 static const char *prog = "vmm-reference";
 static bool quiet;                      /* --quiet: no stop message */
+static FILE *log_out;                   /* --log-file, or stderr */
 
 static bool value_optional(unsigned int opt);
 
@@ -94,8 +97,12 @@ static int usage(void)
 	       "Options:\n", prog);
 	for (unsigned int i = 0; !vmm_option_get(i, NULL, NULL, NULL, NULL); i++)
 		print_option(i);
-	printf(" -q, --quiet                   only errors on stderr, no stop message\n"
-	       " -v, --verbose                 more messages on stderr (repeatable)\n"
+	printf("     --log-level=error|warn|info|debug\n"
+	       "        messages up to this level (default warn)\n"
+	       "     --log-file=PATH\n"
+	       "        messages to PATH (appended to), not to stderr\n"
+	       " -q, --quiet                   only errors, no stop message\n"
+	       " -v, --verbose                 one log level more (repeatable)\n"
 	       " -h, --help                    display this help\n"
 	       " -V, --version                 display version\n"
 	       "\n"
@@ -132,9 +139,36 @@ static void log_fn(void *data, int priority, const char *fmt, va_list args)
 	(void)data;
 	if (priority <= VMM_LOG_ERR)
 		logged_errors++;
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, args);
-	fputc('\n', stderr);
+	fprintf(log_out, "%s: ", prog);
+	vfprintf(log_out, fmt, args);
+	fputc('\n', log_out);
+}
+
+static void __attribute__((format(printf, 1, 2))) message(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(log_out, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(log_out, fmt, ap);
+	va_end(ap);
+	fputc('\n', log_out);
+}
+
+/* "--log-file=PATH": appended to, line by line. */
+static int set_log_file(const char *path)
+{
+	FILE *f = fopen(path, "ae");
+
+	if (!f) {
+		fprintf(stderr, "%s: cannot open log file %s: %s\n", prog, path, strerror(errno));
+		return EXIT_FAILURE;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	if (log_out != stderr)
+		fclose(log_out);
+	log_out = f;
+	return PROCEED;
 }
 
 /* A device whose keys are all optional may be given without a value. */
@@ -152,6 +186,8 @@ static bool value_optional(unsigned int opt)
 static struct option *build_longopts(unsigned int *nlib)
 {
 	static const struct option own[] = {
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -213,7 +249,8 @@ static int version(void)
 #else
 	printf("C library: musl (static)\n");
 #endif
-	printf("built-in devices: 16550A serial port, i8042\ndevice options:");
+	printf("built-in devices: 16550A serial port, i8042, boot marker (port 0x4f0)\n"
+	       "device options:");
 	for (unsigned int i = 0; !vmm_option_get(i, &name, &flags, NULL, NULL); i++)
 		if (flags & VMM_OPTION_DEVICE)
 			printf(" --%s", name);
@@ -300,6 +337,15 @@ static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 			continue;
 		}
 		switch (c) {
+		case OPT_LOG_LEVEL:
+			if (vmm_config_set_log_level(cfg, optarg))
+				return usage_error("%s", vmm_config_error(cfg));
+			break;
+		case OPT_LOG_FILE:
+			ret = set_log_file(optarg);
+			if (ret != PROCEED)
+				return ret;
+			break;
 		case 'q':
 			quiet = true;
 			vmm_config_set_log_priority(cfg, VMM_LOG_ERR);
@@ -386,11 +432,10 @@ static void console_notice(const struct vmm_config *cfg, const struct vmm *vm)
 	if (vmm_config_count(cfg, "serial") &&
 	    !vmm_config_get_value(cfg, "serial", 0, "mode", mode, sizeof(mode)) &&
 	    !strcmp(mode, "pty"))
-		fprintf(stderr, "%s: the guest's console is on %s: screen %s\n", prog, path,
-			path);
+		message("the guest's console is on %s: screen %s", path, path);
 	else if (vmm_config_get_value(cfg, "serial", 0, "file", NULL, 0) == -ENOENT)
-		fprintf(stderr, "%s: the guest's console is on %s: socat -,raw,echo=0 "
-			"UNIX-CONNECT:%s\n", prog, path, path);
+		message("the guest's console is on %s: socat -,raw,echo=0 UNIX-CONNECT:%s", path,
+			path);
 }
 
 static double now(void)
@@ -423,6 +468,7 @@ int main(int argc, char **argv)
 	double start;
 	int ret, status = EXIT_FAILURE;
 
+	log_out = stderr;
 	ret = parse_args(argc, argv, &cfg);
 	if (ret != PROCEED)
 		return ret;
@@ -432,7 +478,7 @@ int main(int argc, char **argv)
 	vmm_config_free(cfg);
 	if (ret) {
 		if (!logged_errors)
-			fprintf(stderr, "%s: cannot create the VM: %s\n", prog, vmm_strerror(ret));
+			message("cannot create the VM: %s", vmm_strerror(ret));
 		goto out;
 	}
 	start = now();
@@ -441,7 +487,7 @@ int main(int argc, char **argv)
 	status = exit_status(vmm_exit_info(vm));
 	if (!quiet || status != EXIT_SUCCESS) {
 		vmm_exit_describe(vmm_exit_info(vm), msg, sizeof(msg));
-		fprintf(stderr, "%s: stopped after %.1f s: %s\n", prog, now() - start, msg);
+		message("stopped after %.1f s: %s", now() - start, msg);
 	}
 out:
 	vmm_destroy(vm);

@@ -93,9 +93,33 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	else
 		not_ok "--quiet: nothing on stderr when all went well" "$TEST_TMP/err"
 	fi
+	# Log levels and the log file; the test guests write the boot marker.
+	run_vmm 60 "$TEST_TMP/info.out" --log-level=info --kernel "path=$GUEST_DIR/boot.elf"
+	expect_egrep "--log-level=info: the guest's boot marker, wall and CPU" "$TEST_TMP/info.out" \
+		'^vmm-reference: guest boot marker: [0-9]+\.[0-9]{2} ms wall, [0-9]+\.[0-9]{2} ms CPU since the process started$'
+	run_vmm 60 "$TEST_TMP/debug.out" --log-level=debug --kernel "path=$GUEST_DIR/boot.elf"
+	for p in '^vmm-reference: set-up: open KVM: [0-9.]+ ms$' \
+		'^vmm-reference: set-up: register guest memory: [0-9.]+ ms$' \
+		'^vmm-reference: first KVM_RUN [0-9.]+ ms after the process started$' \
+		'^vmm-reference: counter exits\.io = [1-9][0-9]*$' \
+		'^vmm-reference: counter serial\.0\.exits = [1-9][0-9]*$' \
+		'^vmm-reference: counter boot_marker\.0\.marks = 1$'; do
+		expect_egrep "--log-level=debug: $p" "$TEST_TMP/debug.out" "$p"
+	done
+	rm -f "$TEST_TMP/vmm.log"
+	"$TIMEOUT" 60 "$VMM" --log-level=info --log-file="$TEST_TMP/vmm.log" \
+		--kernel "path=$GUEST_DIR/boot.elf" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	if [ $? -eq 0 ] && [ ! -s "$TEST_TMP/err" ] && grep -q 'guest boot marker' "$TEST_TMP/vmm.log" &&
+	   grep -q 'stopped after' "$TEST_TMP/vmm.log"; then
+		ok "--log-file: the messages and the stop line in the file, none on stderr"
+	else
+		not_ok "--log-file: the messages and the stop line in the file, none on stderr" "$TEST_TMP/err"
+	fi
 	expect_status "missing TAP" 1 "no network interface vmmnosuchtap0: create the TAP with 'ip tuntap add dev vmmnosuchtap0 mode tap" --net tap=vmmnosuchtap0 --kernel "path=$GUEST_DIR/boot.elf"
 else
 	for d in "missing kernel file" "kernel is a directory" "kernel is not a kernel" "missing initrd" \
+		"--log-level=info" "--log-level=debug" "--log-level=debug" "--log-level=debug" \
+		"--log-level=debug" "--log-level=debug" "--log-level=debug" "--log-file" \
 		"--memory 2G" "--memory size=768M" "--memory size_mib=320" \
 		"a guest reset: exit 0 and one line saying so, with the time" \
 		"--quiet: nothing on stderr when all went well" "missing TAP"; do

@@ -23,9 +23,11 @@ tmpdir_make
 # The options and keys of --help, found as tests/manpages.sh finds them.
 opts=$(grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z0-9-]*' "$TEST_TMP/help" |
 	grep -oE -- '-[a-zA-Z]|--[a-z][a-z0-9-]*' | sort -u)
-valued=$(sed -n 's/^     --\([a-z][a-z0-9-]*\).*/\1/p' "$TEST_TMP/help")
+# Options with key=value lists; "--name=VALUE" ones take a plain value.
+valued=$(grep -E '^     --[a-z][a-z0-9-]*( |$)' "$TEST_TMP/help" |
+	sed -n 's/^     --\([a-z][a-z0-9-]*\).*/\1/p')
 has_serial=$(grep -c '^     --serial' "$TEST_TMP/help")
-plan $((15 + $(echo "$valued" | wc -l)))
+plan $((17 + $(echo "$valued" | wc -l)))
 
 set +u
 # shellcheck source=/dev/null
@@ -106,6 +108,10 @@ expect "files after --kernel path=" "--kernel path=$TEST_TMP/d/" \
 	"$TEST_TMP/d/a.img $TEST_TMP/d/b.img $TEST_TMP/d/sub"
 expect "files after initrd= behind a comma" "--kernel path=vmlinux,initrd=$TEST_TMP/d/a" \
 	"$TEST_TMP/d/a.img"
+
+# Plain values: --log-level's words, --log-file's files.
+expect "--log-level= offers its levels" "--log-level=" "debug error info warn"
+expect "files after --log-file " "--log-file $TEST_TMP/d/a" "$TEST_TMP/d/a.img"
 
 # TAP devices after tap= (IFF_TAP set in tun_flags), not TUN devices.
 mkdir -p "$TEST_TMP/net/tap7" "$TEST_TMP/net/tun7" "$TEST_TMP/net/eth7"

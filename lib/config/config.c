@@ -353,6 +353,24 @@ VMM_EXPORT int vmm_config_get_log_priority(const struct vmm_config *cfg)
 	return cfg->vm.log_priority;
 }
 
+VMM_EXPORT int vmm_config_set_log_level(struct vmm_config *cfg, const char *level)
+{
+	static const struct { const char *name; int prio; } levels[] = {
+		{ "error", VMM_LOG_ERR }, { "warn", VMM_LOG_WARNING },
+		{ "warning", VMM_LOG_WARNING }, { "info", VMM_LOG_INFO },
+		{ "debug", VMM_LOG_DEBUG },
+	};
+
+	for (size_t i = 0; level && i < ARRAY_SIZE(levels); i++) {
+		if (!strcmp(level, levels[i].name)) {
+			cfg->vm.log_priority = levels[i].prio;
+			return 0;
+		}
+	}
+	return fail(cfg, -EINVAL, "--log-level: unknown level '%s': use error, warn, info or "
+		    "debug", level ? level : "");
+}
+
 /* ------------------------------------------------------------------ */
 /* The key=value entry. */
 

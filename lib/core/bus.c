@@ -46,7 +46,7 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn, voi
 		bus->cap = cap;
 	}
 	memmove(&bus->ranges[i + 1], &bus->ranges[i], (bus->nranges - i) * sizeof(*bus->ranges));
-	bus->ranges[i] = (struct bus_range){ base, len, fn, opaque };
+	bus->ranges[i] = (struct bus_range){ base, len, fn, opaque, 0 };
 	bus->nranges++;
 	return 0;
 }
@@ -64,13 +64,13 @@ int bus_unregister(struct bus *bus, uint64_t base, void *opaque)
 	return -ENOENT;
 }
 
-static const struct bus_range *bus_find(const struct bus *bus, uint64_t addr)
+static struct bus_range *bus_find(const struct bus *bus, uint64_t addr)
 {
 	unsigned int lo = 0, hi = bus->nranges;
 
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
-		const struct bus_range *r = &bus->ranges[mid];
+		struct bus_range *r = &bus->ranges[mid];
 
 		if (addr < r->base)
 			hi = mid;
@@ -82,16 +82,25 @@ static const struct bus_range *bus_find(const struct bus *bus, uint64_t addr)
 	return NULL;
 }
 
-bool bus_access(const struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len, bool is_write)
+bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len, bool is_write)
 {
-	const struct bus_range *r = bus_find(bus, addr);
+	struct bus_range *r = bus_find(bus, addr);
 
 	/* The whole access must fall inside one device's range. */
 	if (r && len && len <= 8 && len <= r->len && addr - r->base <= r->len - len) {
+		__atomic_fetch_add(&r->hits, 1, __ATOMIC_RELAXED);
 		r->fn(r->opaque, addr - r->base, data, len, is_write);
 		return true;
 	}
+	__atomic_fetch_add(&bus->misses, 1, __ATOMIC_RELAXED);
 	if (!is_write)
 		memset(data, 0xff, len > 8 ? 8 : len);
 	return false;
+}
+
+uint64_t bus_hits(const struct bus *bus, uint64_t base)
+{
+	const struct bus_range *r = bus_find(bus, base);
+
+	return r && r->base == base ? __atomic_load_n(&r->hits, __ATOMIC_RELAXED) : 0;
 }

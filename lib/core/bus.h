@@ -22,6 +22,7 @@ struct bus_range {
 	uint64_t len;
 	bus_io_fn fn;
 	void *opaque;
+	uint64_t hits;          /* accesses routed here */
 };
 
 struct bus {
@@ -29,6 +30,7 @@ struct bus {
 	struct bus_range *ranges;
 	unsigned int nranges;
 	unsigned int cap;
+	uint64_t misses;        /* accesses no device took */
 };
 
 void bus_init(struct bus *bus, const char *name);
@@ -40,8 +42,12 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn, voi
 /* Remove the range registered at @base for @opaque. Returns: 0 or -ENOENT. */
 int bus_unregister(struct bus *bus, uint64_t base, void *opaque);
 
-/* Route an access. Returns true if a device handled it; otherwise reads
- * are filled with all-ones and writes are dropped, and false is returned. */
-bool bus_access(const struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+/* Route an access, and count it. Returns true if a device handled it;
+ * otherwise reads are filled with all-ones and writes are dropped, and
+ * false is returned. */
+bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+
+/* Accesses routed to the range registered at @base (0 if none). */
+uint64_t bus_hits(const struct bus *bus, uint64_t base);
 
 #endif

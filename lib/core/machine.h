@@ -63,6 +63,9 @@ struct vmm {
 	bool running;
 
 	int sig_fd;                     /* signalfd when handle_signals */
+
+	int boot_marked;                /* the guest wrote the boot marker */
+	uint64_t boot_marker_wall_us, boot_marker_cpu_us;
 };
 
 #endif

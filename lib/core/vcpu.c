@@ -233,6 +233,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	struct vmm *vm = v->vm;
 
+	__atomic_fetch_add(&v->exits[exit_kind(run->exit_reason)], 1, __ATOMIC_RELAXED);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO: {
 		uint8_t *data = (uint8_t *)run + run->io.data_offset;
@@ -298,6 +299,8 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	struct vmm *vm = v->vm;
 
+	if (v->index == 0)
+		vm_dbg(vm, "first KVM_RUN %.2f ms after the process started", process_wall_ms());
 	while (!vm_stopping(vm)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/stats.h"
+
 struct vmm;
 
 struct vcpu {
@@ -17,6 +19,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	uint64_t exits[EXIT_KINDS];     /* by kind, for the VM's counters */
 };
 
 /* Create every vCPU with CPUID, MSRs, FPU and LAPIC set. */

@@ -62,6 +62,7 @@ struct device_env_ops {
 	void (*log)(void *vm, int prio, const char *fmt, va_list ap);
 	void (*request_reset)(void *vm);        /* the guest reset the machine */
 	bool (*stopping)(void *vm);             /* the VM is being stopped */
+	void (*boot_marker)(void *vm);          /* the guest says it booted */
 };
 
 /* A device's view of its VM. Unit tests build one of their own; a missing
@@ -75,6 +76,25 @@ struct device_env {
 	const struct device_env_ops *ops;
 	void *vm;
 };
+
+/* One counter of a device. Returns: non-zero to stop the listing. */
+typedef int (*device_stat_fn)(void *data, const char *name, uint64_t value);
+
+/* A device's counters for its stats(): @n of them, read atomically. */
+struct device_counter {
+	const char *name;
+	const uint64_t *value;
+};
+
+static inline int device_put_counters(device_stat_fn put, void *data,
+				      const struct device_counter *c, size_t n)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = put(data, c[i].name, __atomic_load_n(c[i].value, __ATOMIC_RELAXED));
+	return ret;
+}
 
 struct device_ops {
 	const char *name;               /* type name, also the CLI option */
@@ -91,6 +111,9 @@ struct device_ops {
 	int (*save)(void *dev, struct state_writer *w);
 	int (*restore)(void *dev, struct state_reader *r);
 	void (*destroy)(void *dev);     /* once no vCPU runs any more */
+	/* Host-side counters ("read_bytes", ...), through @put; optional.
+	 * Any thread, while the device runs: reads need no lock. */
+	int (*stats)(void *dev, device_stat_fn put, void *data);
 };
 
 static inline int env_irq_line(const struct device_env *env, unsigned int irq, int level)
@@ -133,6 +156,12 @@ static inline void env_request_reset(const struct device_env *env)
 {
 	if (env->ops && env->ops->request_reset)
 		env->ops->request_reset(env->vm);
+}
+
+static inline void env_boot_marker(const struct device_env *env)
+{
+	if (env->ops && env->ops->boot_marker)
+		env->ops->boot_marker(env->vm);
 }
 
 static inline bool env_stopping(const struct device_env *env)

@@ -10,6 +10,7 @@
 #define DEVICE_TYPES(X) \
 	X(serial_device) \
 	X(i8042_device) \
+	X(boot_marker_device) \
 	X(virtio_blk_device) \
 	X(virtio_rng_device) \
 	X(virtio_net_device) \

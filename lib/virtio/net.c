@@ -86,6 +86,11 @@ struct net_stats {
 	uint64_t tx_frames, tx_bytes, tx_dropped, tx_errors;
 };
 
+static void count(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
 struct virtio_net {
 	struct virtio_mmio t;           /* first: a virtio device is its transport */
 	char *name;
@@ -346,7 +351,7 @@ static void rx_fix_header(struct virtio_net *n, unsigned int cnt, uint16_t nbuf)
  * own thread drops the descriptor from the loop (tap_event). */
 static void tap_failed(struct virtio_net *n, const char *why)
 {
-	n->st.rx_errors++;
+	count(&n->st.rx_errors, 1);
 	if (n->tap_gone)
 		return;
 	env_err(n->t.env, "%s: the TAP failed (%s): the guest receives nothing more",
@@ -381,7 +386,7 @@ static bool rx_frame(struct virtio_net *n, struct virtq *q)
 	}
 	used = net_rx_spread(n->rx_cap, k, (uint64_t)len, n->rx_used);
 	if (!used) {
-		n->st.rx_dropped++;     /* larger than the guest's buffers */
+		count(&n->st.rx_dropped, 1);     /* larger than the guest's buffers */
 		rx_give_back(n, q, 0, k, clean);
 		return clean;
 	}
@@ -389,8 +394,8 @@ static bool rx_frame(struct virtio_net *n, struct virtq *q)
 	for (unsigned int i = 0; i < used; i++)
 		virtq_push(q, n->rx_head[i], n->rx_used[i]);
 	rx_give_back(n, q, used, k, clean);
-	n->st.rx_frames++;
-	n->st.rx_bytes += (uint64_t)len - NET_HDR_SIZE;
+	count(&n->st.rx_frames, 1);
+	count(&n->st.rx_bytes, (uint64_t)len - NET_HDR_SIZE);
 	return true;
 }
 
@@ -432,7 +437,7 @@ static void tap_event(void *opaque, int fd, uint32_t events)
 
 static void tx_drop(struct virtio_net *n, const char *why)
 {
-	n->st.tx_dropped++;
+	count(&n->st.tx_dropped, 1);
 	virtio_mmio_guest_error(&n->t, "frame dropped: %s", why);
 }
 
@@ -464,15 +469,15 @@ static uint32_t tx_frame(struct virtio_mmio *t, struct virtq_chain *c)
 	cnt = 1 + virtq_cursor_iov(&cur, len, n->iov + 1);
 	r = writev(n->tap, n->iov, cnt);
 	if (r < 0) {
-		n->st.tx_errors++;
+		count(&n->st.tx_errors, 1);
 		if (!n->tx_warned)
 			env_warn(t->env, "%s: TAP write: %s (frames are dropped)", n->name,
 				 strerror(errno));
 		n->tx_warned = true;
 		return 0;
 	}
-	n->st.tx_frames++;
-	n->st.tx_bytes += len;
+	count(&n->st.tx_frames, 1);
+	count(&n->st.tx_bytes, len);
 	return 0;
 }
 
@@ -637,14 +642,8 @@ static void net_destroy(void *dev)
 
 	if (n->tap_watched)
 		event_loop_del(n->t.loop, n->tap);
-	if (n->t_ready) {
-		env_dbg(n->t.env, "%s: rx %" PRIu64 " frames %" PRIu64 " bytes %" PRIu64
-			" dropped %" PRIu64 " errors, tx %" PRIu64 " frames %" PRIu64
-			" bytes %" PRIu64 " dropped %" PRIu64 " errors", n->name,
-			n->st.rx_frames, n->st.rx_bytes, n->st.rx_dropped, n->st.rx_errors,
-			n->st.tx_frames, n->st.tx_bytes, n->st.tx_dropped, n->st.tx_errors);
+	if (n->t_ready)
 		virtio_mmio_release(&n->t);
-	}
 	if (n->tap >= 0)
 		close(n->tap);
 	free(n->name);
@@ -755,6 +754,19 @@ static int net_restore(void *dev, struct state_reader *rd)
 	return 0;
 }
 
+static int net_stats(void *dev, device_stat_fn put, void *data)
+{
+	const struct net_stats *st = &((struct virtio_net *)dev)->st;
+	const struct device_counter c[] = {
+		{ "rx_frames", &st->rx_frames }, { "rx_bytes", &st->rx_bytes },
+		{ "rx_dropped", &st->rx_dropped }, { "rx_errors", &st->rx_errors },
+		{ "tx_frames", &st->tx_frames }, { "tx_bytes", &st->tx_bytes },
+		{ "tx_dropped", &st->tx_dropped }, { "tx_errors", &st->tx_errors },
+	};
+
+	return device_put_counters(put, data, c, sizeof(c) / sizeof(c[0]));
+}
+
 const struct device_ops virtio_net_device = {
 	.name = "net",
 	.summary = "a virtio-net interface on an existing TAP device",
@@ -768,4 +780,5 @@ const struct device_ops virtio_net_device = {
 	.save = net_save,
 	.restore = net_restore,
 	.destroy = net_destroy,
+	.stats = net_stats,
 };

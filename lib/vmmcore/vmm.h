@@ -126,6 +126,10 @@ void vmm_config_set_log_fn(struct vmm_config *cfg, vmm_log_fn fn, void *data);
 int vmm_config_set_log_priority(struct vmm_config *cfg, int priority);
 int vmm_config_get_log_priority(const struct vmm_config *cfg);
 
+/* The priority by name, as --log-level takes it: "error", "warn" (or
+ * "warning"), "info" or "debug". Returns: 0 on success or -EINVAL. */
+int vmm_config_set_log_level(struct vmm_config *cfg, const char *level);
+
 /*
  * The key=value entry for everything, as the command line takes it.
  * A value is a list "key=value,key=value"; a value may be double-quoted to
@@ -232,6 +236,29 @@ int vmm_run(struct vmm *vm);
 /* Ask a running VM to stop; safe from any thread and from a signal
  * handler. */
 void vmm_stop(struct vmm *vm);
+
+/* The boot marker: a guest that writes the byte VMM_BOOT_MARKER_MAGIC to
+ * I/O port VMM_BOOT_MARKER_PORT makes the VM log, at VMM_LOG_INFO, the
+ * process's wall and CPU time since it started; vmm_stat() keeps the first
+ * ("boot_marker.wall_us", "boot_marker.cpu_us"). (Not port 0x80: Linux
+ * writes there for I/O delays.) */
+#define VMM_BOOT_MARKER_PORT  0x4f0
+#define VMM_BOOT_MARKER_MAGIC 0x7b
+
+/*
+ * The VM's counters: counter @index (0..) as its name in @name (@len
+ * bytes) and its value in *@value (may be NULL). The names, in a fixed
+ * order for a VM: "exits.io", "exits.mmio", ... (KVM exits by reason,
+ * summed over the vCPUs), "pio.unhandled" and "mmio.unhandled" (accesses
+ * no device took), "TYPE.N.exits" (exits handled by device N of TYPE) and
+ * the device's own ("block.0.read_bytes", "net.0.rx_frames", ...), then
+ * "boot_marker.wall_us" and "boot_marker.cpu_us" (0 until the guest marks
+ * its boot). Read without stopping anything: callable from any thread,
+ * also while vmm_run() runs. Returns: 0, -EINVAL (a NULL argument, @len
+ * 0), -ENOENT (past the last counter) or -ENOSPC (@name truncated).
+ */
+int vmm_stat(const struct vmm *vm, unsigned int index, char *name, size_t len,
+	     uint64_t *value);
 
 /* Where the console is when --serial (the "serial" option) made one: the
  * pseudo-terminal's path (pty), the socket's or the file's; NULL for

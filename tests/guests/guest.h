@@ -168,7 +168,12 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pass(const char *name);
 void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 unsigned int fail_count(void);
-/* Prints "RESULT PASS" or "RESULT FAIL <n>" and resets the machine. */
+/* VMM_BOOT_MARKER_PORT and _MAGIC of <vmmcore/vmm.h>. */
+#define BOOT_MARKER_PORT  0x4f0
+#define BOOT_MARKER_MAGIC 0x7b
+
+/* Writes the boot marker, prints "RESULT PASS" or "RESULT FAIL <n>" and
+ * resets the machine. */
 void __attribute__((noreturn)) finish(void);
 
 void __attribute__((noreturn)) reset(void);

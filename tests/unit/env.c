@@ -62,6 +62,11 @@ static void t_request_reset(void *p)
 	((struct test_env *)p)->resets++;
 }
 
+static void t_boot_marker(void *p)
+{
+	((struct test_env *)p)->boot_marks++;
+}
+
 static bool t_stopping(void *p)
 {
 	return __atomic_load_n(&((struct test_env *)p)->stopping, __ATOMIC_ACQUIRE);
@@ -75,6 +80,7 @@ static const struct device_env_ops test_ops = {
 	.log = t_log,
 	.request_reset = t_request_reset,
 	.stopping = t_stopping,
+	.boot_marker = t_boot_marker,
 };
 
 void test_env_init(struct test_env *t, void *buf, uint64_t gpa, uint64_t size)

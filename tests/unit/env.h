@@ -25,6 +25,7 @@ struct test_env {
 	char log[4096];                 /* what was logged up to log_priority */
 	int log_priority;
 	unsigned int resets;            /* request_reset() calls */
+	unsigned int boot_marks;        /* boot_marker() calls */
 	bool stopping;
 };
 

@@ -396,12 +396,35 @@ START_TEST(test_help_matches_defaults)
 }
 END_TEST
 
+/* --log-level's names, table-driven; a bad one changes nothing. */
+START_TEST(test_log_level)
+{
+	static const struct { const char *name; int ret, prio; } cases[] = {
+		{ "error", 0, VMM_LOG_ERR }, { "warn", 0, VMM_LOG_WARNING },
+		{ "warning", 0, VMM_LOG_WARNING }, { "info", 0, VMM_LOG_INFO },
+		{ "debug", 0, VMM_LOG_DEBUG }, { "DEBUG", -EINVAL, VMM_LOG_DEBUG },
+		{ "", -EINVAL, VMM_LOG_DEBUG }, { "7", -EINVAL, VMM_LOG_DEBUG },
+		{ NULL, -EINVAL, VMM_LOG_DEBUG },
+	};
+	struct vmm_config *cfg;
+
+	ck_assert_int_eq(vmm_config_new(&cfg), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(vmm_config_set_log_level(cfg, cases[i].name), cases[i].ret);
+		ck_assert_int_eq(vmm_config_get_log_priority(cfg), cases[i].prio);
+	}
+	ck_assert_ptr_nonnull(strstr(vmm_config_error(cfg), "use error, warn, info or debug"));
+	vmm_config_free(cfg);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
 
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_log_level);
 	tcase_add_test(tc, test_good_options);
 	tcase_add_loop_test(tc, test_bad_options, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_failed_parse_keeps_old_values);

@@ -7,7 +7,7 @@ int main(void)
 {
 	Suite *(*const suites[])(void) = {
 		kvpair_suite, config_suite, memory_suite, bus_suite, boot_suite,
-		loader_suite, serial_suite, console_suite, state_suite, virtio_queue_suite, virtio_blk_suite,
+		loader_suite, serial_suite, console_suite, stats_suite, state_suite, virtio_queue_suite, virtio_blk_suite,
 		virtio_net_suite, devices_suite,
 	};
 	SRunner *sr = srunner_create(NULL);

@@ -12,6 +12,7 @@ Suite *boot_suite(void);
 Suite *loader_suite(void);
 Suite *serial_suite(void);
 Suite *console_suite(void);
+Suite *stats_suite(void);
 Suite *state_suite(void);
 Suite *virtio_queue_suite(void);
 Suite *virtio_blk_suite(void);
