@@ -17,8 +17,10 @@ static int region_map(struct guest_region *r, uint64_t gpa, uint64_t size)
 		return -errno;
 	/* Advice only: transparent huge pages cut EPT/NPT misses. */
 	(void)madvise(p, size, MADV_HUGEPAGE);
-	/* Guest memory is no business of a core dump of the VMM. */
+	/* Guest memory is no business of a core dump of the VMM, nor of a
+	 * child it forks (a fork would copy its page tables). */
 	(void)madvise(p, size, MADV_DONTDUMP);
+	(void)madvise(p, size, MADV_DONTFORK);
 	r->gpa = gpa;
 	r->size = size;
 	r->hva = p;
