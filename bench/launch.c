@@ -30,13 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#include "clock.h"
 
 /* Rss and Private_Dirty of @pid outside mappings of @min_kib or more. */
 static void memory_outside(pid_t pid, unsigned long min_kib, unsigned long *rss,

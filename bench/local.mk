@@ -6,8 +6,8 @@
 BENCH_GUESTS = bench/guests/tiny-reset.elf bench/guests/tiny-exits.elf \
 	bench/guests/tiny-idle.elf
 EXTRA_PROGRAMS += bench/launch bench/kvm-floor
-bench_launch_SOURCES = bench/launch.c
-bench_kvm_floor_SOURCES = bench/kvm-floor.c
+bench_launch_SOURCES = bench/launch.c bench/clock.h
+bench_kvm_floor_SOURCES = bench/kvm-floor.c bench/clock.h
 CLEANFILES += $(BENCH_GUESTS) bench/launch bench/kvm-floor bench/guests/*.o
 EXTRA_DIST += bench/run bench/guests/tiny.S bench/RESULTS.md
 
