@@ -27,7 +27,7 @@ static void marker_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len
 		return;
 	}
 	if (len == 1 && data[0] == VMM_BOOT_MARKER_MAGIC) {
-		__atomic_fetch_add(&m->marks, 1, __ATOMIC_RELAXED);
+		device_count(&m->marks, 1);
 		env_boot_marker(m->env);
 	}
 }

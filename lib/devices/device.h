@@ -80,6 +80,13 @@ struct device_env {
 /* One counter of a device. Returns: non-zero to stop the listing. */
 typedef int (*device_stat_fn)(void *data, const char *name, uint64_t value);
 
+/* Count @n more in a device's counter: its stats() may read it from
+ * another thread at any time. */
+static inline void device_count(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
 /* A device's counters for its stats(): @n of them, read atomically. */
 struct device_counter {
 	const char *name;

@@ -220,29 +220,24 @@ static uint8_t do_discard(struct virtio_blk *b, struct virtq_cursor *out, uint64
 }
 
 /* Serve one validated chain. Returns: the used length (bytes written). */
-static void add(uint64_t *c, uint64_t n)
-{
-	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-}
-
 /* A served request, in the counters (the guest's header type: a bad
  * request counts as an error whatever it claims to be). */
 static void count_request(struct virtio_blk *b, uint32_t type, uint8_t status, uint64_t in_len,
 			  uint64_t out_len)
 {
-	add(&b->requests, 1);
+	device_count(&b->requests, 1);
 	if (status != VIRTIO_BLK_S_OK) {
-		add(&b->errors, 1);
+		device_count(&b->errors, 1);
 		return;
 	}
 	if (type == VIRTIO_BLK_T_IN)
-		add(&b->read_bytes, in_len);
+		device_count(&b->read_bytes, in_len);
 	else if (type == VIRTIO_BLK_T_OUT)
-		add(&b->write_bytes, out_len);
+		device_count(&b->write_bytes, out_len);
 	else if (type == VIRTIO_BLK_T_FLUSH)
-		add(&b->flushes, 1);
+		device_count(&b->flushes, 1);
 	else if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES)
-		add(&b->discards, 1);
+		device_count(&b->discards, 1);
 }
 
 static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)

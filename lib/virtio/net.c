@@ -86,11 +86,6 @@ struct net_stats {
 	uint64_t tx_frames, tx_bytes, tx_dropped, tx_errors;
 };
 
-static void count(uint64_t *c, uint64_t n)
-{
-	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-}
-
 struct virtio_net {
 	struct virtio_mmio t;           /* first: a virtio device is its transport */
 	char *name;
@@ -351,7 +346,7 @@ static void rx_fix_header(struct virtio_net *n, unsigned int cnt, uint16_t nbuf)
  * own thread drops the descriptor from the loop (tap_event). */
 static void tap_failed(struct virtio_net *n, const char *why)
 {
-	count(&n->st.rx_errors, 1);
+	device_count(&n->st.rx_errors, 1);
 	if (n->tap_gone)
 		return;
 	env_err(n->t.env, "%s: the TAP failed (%s): the guest receives nothing more",
@@ -386,7 +381,7 @@ static bool rx_frame(struct virtio_net *n, struct virtq *q)
 	}
 	used = net_rx_spread(n->rx_cap, k, (uint64_t)len, n->rx_used);
 	if (!used) {
-		count(&n->st.rx_dropped, 1);     /* larger than the guest's buffers */
+		device_count(&n->st.rx_dropped, 1); /* larger than the guest's buffers */
 		rx_give_back(n, q, 0, k, clean);
 		return clean;
 	}
@@ -394,8 +389,8 @@ static bool rx_frame(struct virtio_net *n, struct virtq *q)
 	for (unsigned int i = 0; i < used; i++)
 		virtq_push(q, n->rx_head[i], n->rx_used[i]);
 	rx_give_back(n, q, used, k, clean);
-	count(&n->st.rx_frames, 1);
-	count(&n->st.rx_bytes, (uint64_t)len - NET_HDR_SIZE);
+	device_count(&n->st.rx_frames, 1);
+	device_count(&n->st.rx_bytes, (uint64_t)len - NET_HDR_SIZE);
 	return true;
 }
 
@@ -437,7 +432,7 @@ static void tap_event(void *opaque, int fd, uint32_t events)
 
 static void tx_drop(struct virtio_net *n, const char *why)
 {
-	count(&n->st.tx_dropped, 1);
+	device_count(&n->st.tx_dropped, 1);
 	virtio_mmio_guest_error(&n->t, "frame dropped: %s", why);
 }
 
@@ -469,15 +464,15 @@ static uint32_t tx_frame(struct virtio_mmio *t, struct virtq_chain *c)
 	cnt = 1 + virtq_cursor_iov(&cur, len, n->iov + 1);
 	r = writev(n->tap, n->iov, cnt);
 	if (r < 0) {
-		count(&n->st.tx_errors, 1);
+		device_count(&n->st.tx_errors, 1);
 		if (!n->tx_warned)
 			env_warn(t->env, "%s: TAP write: %s (frames are dropped)", n->name,
 				 strerror(errno));
 		n->tx_warned = true;
 		return 0;
 	}
-	count(&n->st.tx_frames, 1);
-	count(&n->st.tx_bytes, len);
+	device_count(&n->st.tx_frames, 1);
+	device_count(&n->st.tx_bytes, len);
 	return 0;
 }
 
