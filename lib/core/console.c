@@ -74,27 +74,38 @@ size_t console_escape(bool *pending, uint8_t *buf, size_t len, unsigned int *act
 	return kept;
 }
 
-static void write_all(int fd, const char *s)
+/* All of @buf to @fd, but on a non-blocking one only what it takes now
+ * (the rest is dropped), and on an error nothing more. Returns: 0, or
+ * -EINTR when interrupted and @eintr_stops. */
+static int write_full(int fd, const void *buf, size_t len, bool eintr_stops)
 {
-	size_t len = strlen(s);
+	const uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, s, len);
+		ssize_t n = write(fd, p, len);
 
+		if (n < 0 && errno == EINTR && eintr_stops)
+			return -EINTR;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
-		s += n;
+			return 0;
+		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+static void write_text(int fd, const char *s)
+{
+	write_full(fd, s, strlen(s), false);
 }
 
 static void print_help(struct console *c)
 {
-	write_all(c->out_fd, "\r\nC-a h    print this help\r\n"
-			     "C-a x    exit the VMM\r\n"
-			     "C-a C-a  send C-a to the guest\r\n");
+	write_text(c->out_fd, "\r\nC-a h    print this help\r\n"
+			      "C-a x    exit the VMM\r\n"
+			      "C-a C-a  send C-a to the guest\r\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -316,45 +327,36 @@ void console_detach(struct console *c)
 
 int console_write(struct console *c, const uint8_t *buf, size_t len)
 {
-	ssize_t n = 0;
+	int ret = 0;
 
 	if (len)
 		__atomic_store_n(&c->last_out, buf[len - 1], __ATOMIC_RELAXED);
 	switch (c->mode) {
 	case CONSOLE_STDIO:
 	case CONSOLE_FILE:
-		/* Blocking: a slow console slows the guest, it loses nothing. */
-		while (len && c->out_fd >= 0) {
-			n = write(c->out_fd, buf, len);
-			if (n < 0 && errno == EINTR)
-				return -EINTR;
-			if (n <= 0)
-				break;
-			buf += n;
-			len -= (size_t)n;
-		}
-		break;
 	case CONSOLE_PTY:
-		/* Non-blocking: output nobody reads is dropped. */
-		n = write(c->out_fd, buf, len);
+		/* Blocking, but the pty's master is not: a slow console slows
+		 * the guest, it loses nothing; a pty nobody reads drops. */
+		if (c->out_fd >= 0)
+			ret = write_full(c->out_fd, buf, len, true);
 		break;
 	case CONSOLE_SOCKET:
+		/* What the client does not take at once is dropped. */
 		pthread_mutex_lock(&c->lock);
 		if (c->input >= 0)
-			n = send(c->input, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			send(c->input, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		pthread_mutex_unlock(&c->lock);
 		break;
 	case CONSOLE_OFF:
 		break;
 	}
-	(void)n;
-	return 0;
+	return ret;
 }
 
 void console_end_line(struct console *c)
 {
 	if (c && c->out_tty && __atomic_exchange_n(&c->last_out, '\n', __ATOMIC_RELAXED) != '\n')
-		write_all(c->out_fd, "\n");
+		write_text(c->out_fd, "\n");
 }
 
 /* ------------------------------------------------------------------ */
