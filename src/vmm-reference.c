@@ -48,7 +48,7 @@ static bool has_required(unsigned int opt)
  * brackets; all of them in brackets when the value may be left out. */
 static void print_synopsis(FILE *f, unsigned int opt)
 {
-	bool all_optional = value_optional(opt) || !has_required(opt);
+	bool all_optional = !has_required(opt);
 	const char *name, *value;
 	unsigned int flags, printed = 0;
 
@@ -135,13 +135,11 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 /* Errors the library reported itself (the CLI adds no second line). */
 static unsigned int logged_errors;
 
-static void log_fn(void *data, int priority, const char *fmt, va_list args)
+/* One line to the log: stderr or --log-file. */
+static void __attribute__((format(printf, 1, 0))) vmessage(const char *fmt, va_list ap)
 {
-	(void)data;
-	if (priority <= VMM_LOG_ERR)
-		logged_errors++;
 	fprintf(log_out, "%s: ", prog);
-	vfprintf(log_out, fmt, args);
+	vfprintf(log_out, fmt, ap);
 	fputc('\n', log_out);
 }
 
@@ -149,11 +147,17 @@ static void __attribute__((format(printf, 1, 2))) message(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(log_out, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(log_out, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', log_out);
+}
+
+static void log_fn(void *data, int priority, const char *fmt, va_list args)
+{
+	(void)data;
+	if (priority <= VMM_LOG_ERR)
+		logged_errors++;
+	vmessage(fmt, args);
 }
 
 /* "--log-file=PATH": appended to, line by line. */
@@ -430,8 +434,7 @@ static void console_notice(const struct vmm_config *cfg, const struct vmm *vm)
 
 	if (quiet || !path)
 		return;
-	if (vmm_config_count(cfg, "serial") &&
-	    !vmm_config_get_value(cfg, "serial", 0, "mode", mode, sizeof(mode)) &&
+	if (!vmm_config_get_value(cfg, "serial", 0, "mode", mode, sizeof(mode)) &&
 	    !strcmp(mode, "pty"))
 		message("the guest's console is on %s: screen %s", path, path);
 	else if (vmm_config_get_value(cfg, "serial", 0, "file", NULL, 0) == -ENOENT)
@@ -543,7 +546,7 @@ int main(int argc, char **argv)
 	if (ret) {
 		if (!logged_errors)
 			message("cannot create the VM: %s", vmm_strerror(ret));
-		goto out;
+		return status;
 	}
 	start = now();
 	guard_terminal();
@@ -554,6 +557,5 @@ int main(int argc, char **argv)
 		message("stopped after %.1f s: %s", now() - start, msg);
 	}
 	destroy_detached(vm);
-out:
 	return status;
 }
