@@ -24,7 +24,9 @@
  * DISCARD punches a hole (fallocate PUNCH_HOLE|KEEP_SIZE); a file system
  * that cannot do it makes discard a no-op (it is a hint). WRITE_ZEROES uses
  * PUNCH_HOLE when the guest allows unmapping, else ZERO_RANGE, falling back
- * to writing zeroes: it always succeeds unless the host I/O fails.
+ * to writing zeroes: it always succeeds unless the host I/O fails. A
+ * write-zeroes request carries one range of at most 32 MiB, a discard up
+ * to 32 ranges of 2 GiB; more is refused (IOERR), not served.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,8 +195,11 @@ static uint8_t do_discard(struct virtio_blk *b, struct virtq_cursor *out, uint64
 			  bool zeroes)
 {
 	uint64_t n = out_len / RANGE_SIZE;
+	uint32_t max_seg = zeroes ? VIRTIO_BLK_MAX_WRITE_ZEROES_SEG : VIRTIO_BLK_MAX_DISCARD_SEG;
+	uint32_t max_sectors = zeroes ? VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS :
+					VIRTIO_BLK_MAX_DISCARD_SECTORS;
 
-	if (out_len == 0 || out_len % RANGE_SIZE || n > VIRTIO_BLK_MAX_DISCARD_SEG)
+	if (out_len == 0 || out_len % RANGE_SIZE || n > max_seg)
 		return VIRTIO_BLK_S_IOERR;
 	for (uint64_t i = 0; i < n; i++) {
 		struct virtio_blk_discard_write_zeroes range;
@@ -205,7 +210,7 @@ static uint8_t do_discard(struct virtio_blk *b, struct virtq_cursor *out, uint64
 			return VIRTIO_BLK_S_IOERR;
 		if (range.flags & ~allowed)
 			return VIRTIO_BLK_S_UNSUPP;
-		if (range.num_sectors > VIRTIO_BLK_MAX_DISCARD_SECTORS ||
+		if (range.num_sectors > max_sectors ||
 		    !range_ok(b, range.sector, range.num_sectors))
 			return VIRTIO_BLK_S_IOERR;
 		r = discard_range(b, zeroes, range.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
@@ -454,8 +459,8 @@ static void blk_fill_config(struct virtio_blk *b, struct virtio_mmio_desc *d)
 	b->config.max_discard_sectors = VIRTIO_BLK_MAX_DISCARD_SECTORS;
 	b->config.max_discard_seg = VIRTIO_BLK_MAX_DISCARD_SEG;
 	b->config.discard_sector_alignment = 1;
-	b->config.max_write_zeroes_sectors = VIRTIO_BLK_MAX_DISCARD_SECTORS;
-	b->config.max_write_zeroes_seg = VIRTIO_BLK_MAX_DISCARD_SEG;
+	b->config.max_write_zeroes_sectors = VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS;
+	b->config.max_write_zeroes_seg = VIRTIO_BLK_MAX_WRITE_ZEROES_SEG;
 	b->config.write_zeroes_may_unmap = 1;
 }
 

@@ -14,6 +14,11 @@
 #define VIRTIO_BLK_SEG_MAX       (VIRTIO_BLK_QUEUE_SIZE - 2)
 #define VIRTIO_BLK_MAX_DISCARD_SECTORS  (1u << 22) /* 2 GiB per range */
 #define VIRTIO_BLK_MAX_DISCARD_SEG      32u
+/* Write-zeroes may fall back to writing the zeroes, on the device's
+ * thread: one range of at most 32 MiB keeps each request's work short
+ * (a guest splits larger ones; Linux does, by the limit it reads). */
+#define VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS (1u << 16)
+#define VIRTIO_BLK_MAX_WRITE_ZEROES_SEG     1u
 #define VIRTIO_BLK_MAX_DISKS     16u               /* per VM */
 
 #endif

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -630,6 +631,45 @@ START_TEST(discard_write_zeroes)
 }
 END_TEST
 
+/* Write-zeroes is bounded: one range of at most 32 MiB, as announced. */
+START_TEST(write_zeroes_bounded)
+{
+	const uint64_t big = 2ull * VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS;
+	struct virtio_blk_discard_write_zeroes r[2] = {
+		{ .sector = 0, .num_sectors = 8 }, { .sector = 16, .num_sectors = 8 },
+	};
+	uint8_t back[512];
+
+	destroy_blk(blk);
+	ck_assert_int_eq(truncate(img, (off_t)(big * 512)), 0);
+	open_blk(false, NULL);
+	driver_init(default_features);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_CONFIG + offsetof(struct virtio_blk_config,
+							  max_write_zeroes_sectors)),
+			  VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_CONFIG + offsetof(struct virtio_blk_config,
+							  max_write_zeroes_seg)),
+			  VIRTIO_BLK_MAX_WRITE_ZEROES_SEG);
+
+	/* Exactly the limit, ending at the last sector: served. */
+	discard_request(VIRTIO_BLK_T_WRITE_ZEROES, big - VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS,
+			VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS, 0);
+	ck_assert_uint_eq(status_byte(), VIRTIO_BLK_S_OK);
+	/* One sector more, or two ranges: refused, the image unchanged. */
+	discard_request(VIRTIO_BLK_T_WRITE_ZEROES, 0, VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS + 1, 0);
+	ck_assert_uint_eq(status_byte(), VIRTIO_BLK_S_IOERR);
+	memcpy(hva(DATA_GPA), r, sizeof(r));
+	request(VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(r), 0);
+	ck_assert_uint_eq(status_byte(), VIRTIO_BLK_S_IOERR);
+	read_file(0, back, sizeof(back));
+	for (unsigned int i = 0; i < sizeof(back); i++)
+		ck_assert_uint_eq(back[i], img_byte(i));
+	/* Discard keeps its own limits: two ranges are fine. */
+	request(VIRTIO_BLK_T_DISCARD, 0, sizeof(r), 0);
+	ck_assert_uint_eq(status_byte(), VIRTIO_BLK_S_OK);
+}
+END_TEST
+
 START_TEST(read_only)
 {
 	uint8_t *data = hva(DATA_GPA);
@@ -1177,6 +1217,7 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, wrong_direction);
 	tcase_add_test(tc, unsupported_type);
 	tcase_add_test(tc, discard_write_zeroes);
+	tcase_add_test(tc, write_zeroes_bounded);
 	tcase_add_test(tc, read_only);
 	tcase_add_test(tc, reset_clears_state);
 	tcase_add_test(tc, notify_before_driver_ok);
