@@ -7,6 +7,7 @@
  * letters, digits, '_' and '-'.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ VMM_EXPORT int vmm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t
 	uint64_t v = 0;
 	unsigned int base = 10;
 	const char *p = s;
+	bool overflow = false;          /* but junk after it is still no number */
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -131,10 +133,10 @@ VMM_EXPORT int vmm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t
 		else
 			return -EINVAL;
 		if (v > (UINT64_MAX - d) / base)
-			return -ERANGE;
+			overflow = true;
 		v = v * base + d;
 	}
-	if (v < min || v > max)
+	if (overflow || v < min || v > max)
 		return -ERANGE;
 	*out = v;
 	return 0;

@@ -117,6 +117,9 @@ START_TEST(test_parse_u64)
 	ck_assert_int_eq(vmm_parse_u64(" 1", 0, 10, &v), -EINVAL);
 	ck_assert_int_eq(vmm_parse_u64("1k", 0, 10, &v), -EINVAL);
 	ck_assert_int_eq(vmm_parse_u64("0x1g", 0, 100, &v), -EINVAL);
+	/* an overflow followed by junk is no number, not out of range */
+	ck_assert_int_eq(vmm_parse_u64("99999999999999999999x", 0, UINT64_MAX, &v), -EINVAL);
+	ck_assert_int_eq(vmm_parse_u64("0x10000000000000000g", 0, UINT64_MAX, &v), -EINVAL);
 }
 END_TEST
 
