@@ -386,7 +386,8 @@ static int open_image(const struct device_env *env, const char *path, bool ro, u
 	struct stat st;
 	int fd, r;
 
-	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must be refused below, not wait for a writer. */
+	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		env_err(env, "virtio-blk: cannot open disk image %s%s: %s%s", path,
@@ -418,6 +419,11 @@ static int open_image(const struct device_env *env, const char *path, bool ro, u
 		r = -EINVAL;
 		env_err(env, "virtio-blk: disk image %s is neither a regular file nor a block device",
 			path);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		r = -errno;
+		env_err(env, "virtio-blk: cannot use disk image %s: %s", path, strerror(-r));
 		goto fail;
 	}
 	if (*size % VIRTIO_BLK_SECTOR_SIZE) {
