@@ -120,15 +120,53 @@ static int usage(void)
 	return EXIT_SUCCESS;
 }
 
+/*
+ * One line "vmm-reference: MESSAGE" to @f, control characters shown
+ * escaped: a value from the command line (or a guest's bytes in a
+ * message) must neither split the line nor reach the terminal, as an
+ * ESC would.
+ */
+static void __attribute__((format(printf, 2, 0))) vline(FILE *f, const char *fmt, va_list ap)
+{
+	char *s;
+	const char *p;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	fprintf(f, "%s: ", prog);
+	for (p = s ? s : "out of memory"; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('\n', f);
+	free(s);
+}
+
+static void __attribute__((format(printf, 2, 3))) line(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(f, fmt, ap);
+	va_end(ap);
+}
+
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vline(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 	return EXIT_USAGE;
 }
 
@@ -136,28 +174,14 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 static unsigned int logged_errors;
 
 /* One line to the log: stderr or --log-file. */
-static void __attribute__((format(printf, 1, 0))) vmessage(const char *fmt, va_list ap)
-{
-	fprintf(log_out, "%s: ", prog);
-	vfprintf(log_out, fmt, ap);
-	fputc('\n', log_out);
-}
-
-static void __attribute__((format(printf, 1, 2))) message(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
-}
+#define message(...) line(log_out, __VA_ARGS__)
 
 static void log_fn(void *data, int priority, const char *fmt, va_list args)
 {
 	(void)data;
 	if (priority <= VMM_LOG_ERR)
 		logged_errors++;
-	vmessage(fmt, args);
+	vline(log_out, fmt, args);
 }
 
 /* "--log-file=PATH": appended to, line by line. */
@@ -166,7 +190,7 @@ static int set_log_file(const char *path)
 	FILE *f = fopen(path, "ae");
 
 	if (!f) {
-		fprintf(stderr, "%s: cannot open log file %s: %s\n", prog, path, strerror(errno));
+		line(stderr, "cannot open log file %s: %s", path, strerror(errno));
 		return EXIT_FAILURE;
 	}
 	setvbuf(f, NULL, _IOLBF, 0);

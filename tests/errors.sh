@@ -14,6 +14,9 @@ K=$T/kernel
 BOOT=$GUEST_DIR/boot.elf
 printf 'not a kernel, just text\n' >"$K"
 mkfifo "$T/fifo"
+NL='
+'
+ESC=$(printf '\033')
 LONG=$(head -c 2040 /dev/zero | tr '\0' x)
 head -c 8192 "$GUEST_DIR/boot.bzimage" >"$T/bz0" 2>/dev/null
 printf '\0' | dd of="$T/bz0" bs=1 seek=513 conv=notrunc status=none
@@ -88,6 +91,11 @@ any  2  --memory size_mib=1G --kernel path=$K  ::  --memory: key 'size_mib': '1G
 any  2  --memory 2G,size_mib=64 --kernel path=$K  ::  --memory: give 'size' or 'size_mib', not both$
 any  2  --serial bogus --kernel path=$K  ::  --serial: unknown console 'bogus': use stdio, pty, off, file=PATH or socket=PATH$
 any  2  --serial pty,socket=$T/s --kernel path=$K  ::  --serial takes one of stdio, pty, off, file=PATH or socket=PATH$
+any  2  --memory "size_mib=1${NL}2" --kernel path=$K  ::  --memory: key 'size_mib': '1\\n2' is not a number$
+any  2  --memory "size_mib=${ESC}[31m" --kernel path=$K  ::  --memory: key 'size_mib': '\\x1b\[31m' is not a number$
+any  2  --memory "size${ESC}_mib=64" --kernel path=$K  ::  --memory: invalid character '\\x1b' in key at position 5$
+any  2  --memory size_mib=99999999999999999999x --kernel path=$K  ::  --memory: key 'size_mib': '99999999999999999999x' is not a number$
+kvm  1  --block path=$T/fifo,read_only=on --kernel path=$BOOT  ::  virtio-blk: disk image [^ ]*/fifo is neither a regular file nor a block device$
 kvm  1  --kernel path=/bin/ls  ::  kernel /bin/ls: ELF image is a shared object or a position-independent program, not a kernel: give a vmlinux or a bzImage$
 kvm  1  --kernel path=/dev/zero  ::  kernel /dev/zero: is a character device, not a file$
 kvm  1  --kernel path=$T/fifo  ::  kernel [^ ]*/fifo: is a FIFO, not a file$
