@@ -252,7 +252,7 @@ static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 	struct virtq_cursor out, in;
 	struct virtq_seg *last;
 	uint8_t *status;
-	uint64_t out_len, in_len;
+	uint64_t out_len = 0, in_len;
 	uint32_t used = 1;
 	uint8_t s = VIRTIO_BLK_S_IOERR;
 	int cnt, r;
