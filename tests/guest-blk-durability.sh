@@ -30,7 +30,7 @@ tmpdir_make
 ELF=$GUEST_DIR/blk.elf
 [ -f "$ELF" ] || { plan 1; not_ok "guest image $ELF exists"; done_testing; }
 
-ITERATIONS=${DURABILITY_ITERATIONS:-25}
+ITERATIONS=${DURABILITY_ITERATIONS:-100}
 SECTORS=2048
 CR=$(printf '\r')
 

@@ -276,7 +276,7 @@ static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
 		/* Data must be device-writable: never fill a readable buffer. */
-		if (out_len || in_len % VIRTIO_BLK_SECTOR_SIZE ||
+		if (out_len || in_len % VIRTIO_BLK_SECTOR_SIZE || in_len > VIRTIO_BLK_REQUEST_MAX ||
 		    !range_ok(b, hdr.sector, in_len / VIRTIO_BLK_SECTOR_SIZE))
 			break;
 		cnt = virtq_cursor_iov(&in, in_len, b->iov);
@@ -290,6 +290,7 @@ static uint32_t handle_request(struct virtio_mmio *t, struct virtq_chain *c)
 		break;
 	case VIRTIO_BLK_T_OUT:
 		if (b->read_only || in_len || out_len % VIRTIO_BLK_SECTOR_SIZE ||
+		    out_len > VIRTIO_BLK_REQUEST_MAX ||
 		    !range_ok(b, hdr.sector, out_len / VIRTIO_BLK_SECTOR_SIZE))
 			break;
 		cnt = virtq_cursor_iov(&out, out_len, b->iov);

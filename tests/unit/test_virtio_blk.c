@@ -104,18 +104,24 @@ static void setup_queue(uint32_t num, uint64_t desc, uint64_t avail, uint64_t us
 	drv_setup_queue(t, 0, num, desc, avail, used);
 }
 
-/* Full driver initialisation with @features; rings zeroed. */
-static void driver_init(uint64_t features)
+/* Full driver initialisation with @features and a queue of @qsize
+ * (at most 256: the rings fit below INDIR_GPA); rings zeroed. */
+static void driver_init_queue(uint64_t features, uint32_t qsize)
 {
 	memset(hva(DESC_GPA), 0, 0x3000);
 	avail_idx = 0;
 	used_seen = 0;
 	ck_assert(negotiate(features));
-	setup_queue(QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA);
+	setup_queue(qsize, DESC_GPA, AVAIL_GPA, USED_GPA);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 	   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0xf);
+}
+
+static void driver_init(uint64_t features)
+{
+	driver_init_queue(features, QSIZE);
 }
 
 static const uint64_t default_features =
@@ -670,6 +676,85 @@ START_TEST(write_zeroes_bounded)
 }
 END_TEST
 
+/*
+ * A read or write carries at most VIRTIO_BLK_REQUEST_MAX bytes, however
+ * its buffers are described: 254 descriptors that all name the whole
+ * guest memory (1 MiB) plus one sector are refused before any I/O, on a
+ * disk large enough for the range.
+ */
+START_TEST(request_size_bounded)
+{
+	const uint16_t N = VRING_DESC_F_NEXT, W = VRING_DESC_F_WRITE;
+	const unsigned int full = (unsigned int)(VIRTIO_BLK_REQUEST_MAX / MEM_SIZE);
+	struct vring_avail *a = hva(AVAIL_GPA);
+	struct vring_used *u = hva(USED_GPA);
+	uint8_t back[512];
+
+	ck_assert_uint_eq(full, VIRTIO_BLK_SEG_MAX);
+	destroy_blk(blk);
+	ck_assert_int_eq(truncate(img, (off_t)(2 * VIRTIO_BLK_REQUEST_MAX)), 0);
+	open_blk(false, NULL);
+	driver_init_queue(default_features, VIRTIO_BLK_QUEUE_SIZE);
+
+	/* A write: header and one sector in one buffer, then 254 MiB. */
+	put_hdr(VIRTIO_BLK_T_OUT, 0);
+	memcpy(hva(DATA_GPA), hva(HDR_GPA), 16);
+	set_desc(DESC_GPA, 0, DATA_GPA, 16 + 512, N, 1);
+	for (unsigned int i = 1; i <= full; i++)
+		set_desc(DESC_GPA, i, MEM_GPA, (uint32_t)MEM_SIZE, N, (uint16_t)(i + 1));
+	set_desc(DESC_GPA, full + 1, STATUS_GPA, 1, W, 0);
+	a->ring[0] = 0;
+	__atomic_store_n(&a->idx, 1, __ATOMIC_RELEASE);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(u->idx, 1);
+	ck_assert_uint_eq(status_byte(), VIRTIO_BLK_S_IOERR);
+
+	/* A read of as much, its status the last byte of guest memory. */
+	put_hdr(VIRTIO_BLK_T_IN, 0);
+	set_desc(DESC_GPA, 0, HDR_GPA, 16, N, 1);
+	set_desc(DESC_GPA, 1, DATA_GPA, 513, N | W, 2);
+	for (unsigned int i = 2; i <= full + 1; i++)
+		set_desc(DESC_GPA, i, MEM_GPA, (uint32_t)MEM_SIZE, i <= full ? N | W : W,
+			 (uint16_t)(i + 1));
+	*(uint8_t *)hva(MEM_GPA + MEM_SIZE - 1) = 0xaa;
+	a->ring[1] = 0;
+	__atomic_store_n(&a->idx, 2, __ATOMIC_RELEASE);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(u->idx, 2);
+	ck_assert_uint_eq(*(uint8_t *)hva(MEM_GPA + MEM_SIZE - 1), VIRTIO_BLK_S_IOERR);
+
+	read_file(0, back, sizeof(back));
+	for (unsigned int i = 0; i < sizeof(back); i++)
+		ck_assert_uint_eq(back[i], img_byte(i));
+}
+END_TEST
+
+/*
+ * Without an ioeventfd (none here) QueueNotify traps to the vCPU that
+ * wrote it: the vCPU only hands the queue to the disk's I/O thread (its
+ * event loop), which serves it in bounded batches; a guest refilling the
+ * ring cannot hold the vCPU.
+ */
+START_TEST(notify_served_off_vcpu)
+{
+	const uint16_t N = VRING_DESC_F_NEXT;
+	struct vring_used *u = hva(USED_GPA);
+
+	put_hdr(VIRTIO_BLK_T_IN, 1);
+	set_desc(DESC_GPA, 0, HDR_GPA, 16, N, 1);
+	set_desc(DESC_GPA, 1, DATA_GPA, 512, N | VRING_DESC_F_WRITE, 2);
+	set_desc(DESC_GPA, 2, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
+	publish(0);
+	drv_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(u->idx, 0);
+	ck_assert_uint_eq(status_byte(), 0xaa);
+	ck_assert_int_gt(event_loop_dispatch(t->loop, 0), 0);
+	ck_assert_uint_eq(u->idx, 1);
+	ck_assert_uint_eq(status_byte(), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(*(uint8_t *)hva(DATA_GPA), img_byte(512));
+}
+END_TEST
+
 START_TEST(read_only)
 {
 	uint8_t *data = hva(DATA_GPA);
@@ -1218,6 +1303,8 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, unsupported_type);
 	tcase_add_test(tc, discard_write_zeroes);
 	tcase_add_test(tc, write_zeroes_bounded);
+	tcase_add_test(tc, request_size_bounded);
+	tcase_add_test(tc, notify_served_off_vcpu);
 	tcase_add_test(tc, read_only);
 	tcase_add_test(tc, reset_clears_state);
 	tcase_add_test(tc, notify_before_driver_ok);
