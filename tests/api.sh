@@ -217,12 +217,14 @@ elif [ ! -s "$TEST_TMP/example.c" ]; then
 elif ! have "$cc"; then
 	why="no C compiler ($cc)"
 	skip "libvmmcore(3) example builds against the installed library" "$why"
-elif $cc -Wall -Wextra -Werror -o "$EXAMPLE" "$TEST_TMP/example.c" $flags \
+# A library built with sanitizers (--enable-sanitizers) needs them in the
+# program too: their runtime must come first.
+elif $cc ${SANITIZE_CFLAGS:-} -Wall -Wextra -Werror -o "$EXAMPLE" "$TEST_TMP/example.c" $flags \
 		>"$TEST_TMP/example.out" 2>&1; then
 	built=yes
 	ok "libvmmcore(3) example builds against the installed library"
 else
-	echo "command: $cc -Wall -Wextra -Werror -o $EXAMPLE example.c $flags" \
+	echo "command: $cc ${SANITIZE_CFLAGS:-} -Wall -Wextra -Werror -o $EXAMPLE example.c $flags" \
 		>>"$TEST_TMP/example.out"
 	not_ok "libvmmcore(3) example builds against the installed library" "$TEST_TMP/example.out"
 	why="the example did not build"
