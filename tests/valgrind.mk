@@ -46,6 +46,8 @@ check-valgrind: all $(check_PROGRAMS) $(check_SCRIPTS)
 		echo "check-valgrind: memcheck cannot run an --enable-sanitizers build" >&2; \
 		exit 1; \
 	fi
+	@command -v $(VALGRIND) >/dev/null 2>&1 || \
+		{ echo "check-valgrind: $(VALGRIND) not found (Debian: valgrind)" >&2; exit 1; }
 	$(AM_V_at)rm -rf $(VALGRIND_LOG_DIR) && $(MKDIR_P) $(VALGRIND_LOG_DIR)
 	@status=0; \
 	if test -n "$(VALGRIND_UNIT)"; then \
