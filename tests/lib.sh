@@ -1,9 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # Shared helpers for the shell tests (TAP output). Source it:  . "$top_srcdir/tests/lib.sh"
 # Environment (set by make check): top_srcdir top_builddir VMM TIMEOUT GUEST_DIR SHARED_GUEST_DIR
+# TIMEOUT_SCALE=N (a whole number) multiplies every time limit given to
+# "$TIMEOUT" and wait_output, for a VMM that runs slower than it does
+# natively (make check-valgrind runs it under memcheck).
 
 : "${VMM:=$top_builddir/src/vmm-reference}"
 : "${TIMEOUT:=timeout}"
+: "${TIMEOUT_SCALE:=1}"
+if [ "$TIMEOUT_SCALE" != 1 ]; then
+	TIMEOUT_PROGRAM=$TIMEOUT
+	TIMEOUT=$top_srcdir/tests/timeout-scale.sh
+	export TIMEOUT_PROGRAM TIMEOUT_SCALE
+fi
 : "${GUEST_DIR:=$top_builddir/tests/guests}"
 : "${SHARED_GUEST_DIR:=$top_srcdir/../shared/guest}"
 
@@ -78,11 +87,11 @@ expect_exit0() {
 }
 
 # wait_output FILE PID REGEX SECONDS: until a line of FILE, the output of
-# the VMM running as PID, matches REGEX; false when the time is up or the
-# VMM ended without it.
+# the VMM running as PID, matches REGEX; false when the time (SECONDS
+# times TIMEOUT_SCALE) is up or the VMM ended without it.
 wait_output() {
 	_n=0
-	while [ "$_n" -lt $(($4 * 10)) ]; do
+	while [ "$_n" -lt $(($4 * 10 * TIMEOUT_SCALE)) ]; do
 		grep -qE -- "$3" "$1" && return 0
 		kill -0 "$2" 2>/dev/null || { grep -qE -- "$3" "$1"; return; }
 		sleep 0.1
