@@ -450,6 +450,26 @@ static void guard_terminal(void)
 		sigaction(fatal[i], &sa, NULL);
 }
 
+/*
+ * SIGINT, SIGTERM and SIGHUP wait from the start for vmm_run(), which
+ * takes them: one that comes while the VM is being built stops it as
+ * cleanly as one that comes later, instead of killing the program before
+ * it could say why. SIGPIPE is ignored: when the reader of the console's
+ * output goes away, the VM stops on the EPIPE, and the terminal is
+ * restored as on any other stop.
+ */
+static void hold_signals(void)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 /* Where to attach to a console on a pseudo-terminal or a socket. */
 static void console_notice(const struct vmm_config *cfg, const struct vmm *vm)
 {
@@ -560,6 +580,7 @@ int main(int argc, char **argv)
 	int ret, status = EXIT_FAILURE;
 
 	log_out = stderr;
+	hold_signals();
 	ret = parse_args(argc, argv, &cfg);
 	if (ret != PROCEED)
 		return ret;

@@ -25,7 +25,9 @@ struct console {
 	char *path;
 	struct event_loop *loop;
 	void (*quit)(void *data);
+	void (*closed)(void *data);
 	void *data;
+	bool out_closed;                /* closed() was called */
 
 	pthread_mutex_t lock;
 	struct console_port port;
@@ -75,8 +77,9 @@ size_t console_escape(bool *pending, uint8_t *buf, size_t len, unsigned int *act
 }
 
 /* All of @buf to @fd, but on a non-blocking one only what it takes now
- * (the rest is dropped), and on an error nothing more. Returns: 0, or
- * -EINTR when interrupted and @eintr_stops. */
+ * (the rest is dropped), and on an error nothing more. Returns: 0, -EPIPE
+ * when nobody reads any more, or -EINTR when interrupted and
+ * @eintr_stops. */
 static int write_full(int fd, const void *buf, size_t len, bool eintr_stops)
 {
 	const uint8_t *p = buf;
@@ -88,6 +91,8 @@ static int write_full(int fd, const void *buf, size_t len, bool eintr_stops)
 			return -EINTR;
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EPIPE)
+			return -EPIPE;
 		if (n <= 0)
 			return 0;
 		p += n;
@@ -339,6 +344,12 @@ int console_write(struct console *c, const uint8_t *buf, size_t len)
 		 * the guest, it loses nothing; a pty nobody reads drops. */
 		if (c->out_fd >= 0)
 			ret = write_full(c->out_fd, buf, len, true);
+		/* The reader went away: nobody will see the guest again. */
+		if (ret == -EPIPE) {
+			ret = 0;
+			if (c->closed && !__atomic_exchange_n(&c->out_closed, true, __ATOMIC_RELAXED))
+				c->closed(c->data);
+		}
 		break;
 	case CONSOLE_SOCKET:
 		/* What the client does not take at once is dropped. */
@@ -495,6 +506,7 @@ int console_open(const struct console_params *p, struct console **out, char *err
 	c->in_fd = c->out_fd = c->pty_peer = c->listen_fd = c->input = -1;
 	c->loop = p->loop;
 	c->quit = p->quit;
+	c->closed = p->closed;
 	c->data = p->data;
 	c->last_out = '\n';
 	pthread_mutex_init(&c->lock, NULL);

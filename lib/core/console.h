@@ -31,6 +31,7 @@ struct console_params {
 	int in_fd, out_fd;              /* STDIO: -1 for none; stay the caller's */
 	struct event_loop *loop;        /* where input is watched */
 	void (*quit)(void *data);       /* Ctrl-A x */
+	void (*closed)(void *data);     /* the output's reader went away (EPIPE) */
 	void *data;
 };
 
@@ -57,7 +58,8 @@ void console_detach(struct console *c);
 void console_room(struct console *c);
 
 /* Guest output. Returns: 0 (written or, where nobody reads, dropped) or
- * -EINTR (interrupted: the caller decides whether to try again). */
+ * -EINTR (interrupted: the caller decides whether to try again). A write
+ * that fails with EPIPE calls closed(), once. */
 int console_write(struct console *c, const uint8_t *buf, size_t len);
 
 /* A terminal on the input in raw mode, with the escape keys, until

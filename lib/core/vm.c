@@ -148,6 +148,15 @@ static void console_quit(void *data)
 	vm_request_stop(data, &info);
 }
 
+/* A pipe's reader went away: a guest that keeps writing would run unseen
+ * for ever. */
+static void console_closed(void *data)
+{
+	struct vmm_exit_info info = { .reason = VMM_STOP_HOST_ERROR, .vcpu = -1, .error = -EPIPE };
+
+	vm_request_stop(data, &info);
+}
+
 /* The console's host side, as --serial says. */
 static int open_console(struct vmm *vm)
 {
@@ -158,7 +167,8 @@ static int open_console(struct vmm *vm)
 			!strcmp(s->serial_mode, "pty") ? CONSOLE_PTY : CONSOLE_OFF,
 		.path = s->serial_file ? s->serial_file : s->serial_socket,
 		.in_fd = s->console_in, .out_fd = s->console_out,
-		.loop = &vm->events, .quit = console_quit, .data = vm,
+		.loop = &vm->events, .quit = console_quit,
+		.closed = console_closed, .data = vm,
 	};
 	char err[256];
 	int ret = console_open(&p, &vm->console, err, sizeof(err));

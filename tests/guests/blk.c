@@ -31,6 +31,10 @@
  *                         above: writes then reads the first MIB MiB of vda
  *                         sequentially in 4 KiB and in 1 MiB requests (see
  *                         bench())
+ *   blk_stream=1          stream mode (tests/signals.sh), instead of all the
+ *                         above: writes 4 KiB requests over vda round and
+ *                         round, with a FLUSH after each round, for ever;
+ *                         prints "STREAM START" after the first write
  * It also checks the "virtio_mmio.device=SIZE@BASE:IRQ" parameters the VMM
  * adds to the command line for Linux against what the probe found.
  * Prints "BLK 0 ID[<serial>]", "PASS ..."/"FAIL ...", "BLK PASS <disks>".
@@ -642,6 +646,42 @@ static void durable(struct blk_dev *d, u64 seed)
 	halt_forever();
 }
 
+/* ------------------------------------------------------------ stream */
+
+/* blk_stream=1: a VMM busy with disk I/O when a signal comes. Returns on
+ * failure only. */
+static void stream(struct blk_dev *d)
+{
+	u64 nsec = d->capacity & ~7ul, sector = 0, round = 0;
+	int s;
+
+	if (nsec < 8 || has(d, F_BLK_RO)) {
+		fail("blk-stream", "vda: %lu sectors, RO %s", d->capacity,
+		     has(d, F_BLK_RO) ? "on" : "off");
+		return;
+	}
+	for (;;) {
+		memset(data, (int)('a' + round % 26), 4096);
+		s = request(d, T_OUT, sector, data, 4096, 1, false, NULL);
+		if (s != BLK_S_OK) {
+			fail("blk-stream", "write at sector %lu: status %s", sector,
+			     status_name(s));
+			return;
+		}
+		if (!sector && !round)
+			kprintf("STREAM START\n");
+		sector += 8;
+		if (sector < nsec)
+			continue;
+		sector = 0;
+		round++;
+		if (has(d, F_BLK_FLUSH) && request(d, T_FLUSH, 0, NULL, 0, 0, false, NULL) != BLK_S_OK) {
+			fail("blk-stream", "flush after round %lu", round);
+			return;
+		}
+	}
+}
+
 /* ------------------------------------------------------------ benchmark */
 
 /*
@@ -810,11 +850,13 @@ void guest_main(void)
 	check_cmdline_devices(ndev);
 
 	/* The special modes use vda only. */
-	if (cmdline_has("blk_durable") || cmdline_has("blk_bench")) {
+	if (cmdline_has("blk_durable") || cmdline_has("blk_bench") || cmdline_has("blk_stream")) {
 		u64 seed = cmdline_num("blk_durable", ~0ul);
 
 		if (dev_init(&devs[0])) {
-			if (!cmdline_has("blk_durable"))
+			if (cmdline_has("blk_stream"))
+				stream(&devs[0]);       /* returns on failure only */
+			else if (!cmdline_has("blk_durable"))
 				bench(&devs[0], cmdline_num("blk_bench", 64));
 			else if (seed == ~0ul)
 				fail("blk-durable", "blk_durable= needs a number");

@@ -14,13 +14,26 @@
  *                   reset), prints "I8042 PASS", then resets the machine
  *                   through the output port (0xd1, bit 0 low) instead of
  *                   the usual 0xfe pulse.
+ *   crash=mmio-x87  an x87 load from unbacked MMIO: KVM's emulator has no
+ *                   x87 loads (KVM_EXIT_INTERNAL_ERROR, emulation failure).
+ *   crash=flood     writes flood_kib=N KiB (default 1024) to COM1 with
+ *                   "rep outsb", never looking at the line status, then
+ *                   prints "FLOOD DONE <N> KiB" and resets.
+ *   crash=mmio-hammer  bad accesses to the first virtio-mmio window (the
+ *                   test gives an entropy device, whose config space is
+ *                   empty) for hammer_ms=N ms (default 2000): every width
+ *                   at every offset of the window but the 4-byte aligned
+ *                   ones below the config space (those are the registers;
+ *                   only reads there, and notifies of queues that do not
+ *                   exist), and page-straddling ones. Then prints "HAMMER
+ *                   DONE <accesses>" and resets.
  * Before crashing it prints "CRASH <mode> rip 0x<address>".
  */
 #include "guest.h"
 
 #define CRASH_MMIO_ADDR 0xe0000000ul
 
-extern char crash_ud2[];
+extern char crash_ud2[], crash_fld[];
 
 static void __attribute__((noreturn)) crash_triple(void)
 {
@@ -42,6 +55,101 @@ static void __attribute__((noreturn)) crash_mmio_exec(void)
 	kprintf("CRASH mmio-exec rip 0x%lx\n", CRASH_MMIO_ADDR);
 	__asm__ __volatile__("jmp *%0" : : "r"(CRASH_MMIO_ADDR));
 	__builtin_unreachable();
+}
+
+static void __attribute__((noreturn)) crash_mmio_x87(void)
+{
+	kprintf("CRASH mmio-x87 rip 0x%lx\n", (u64)crash_fld);
+	__asm__ __volatile__(".globl crash_fld\n"
+			     "crash_fld:\n\t"
+			     "fildl (%0)" : : "r"(CRASH_MMIO_ADDR) : "memory");
+	__builtin_unreachable();
+}
+
+/* ------------------------------------------------------------ flood */
+
+#define COM1_THR 0x3f8
+
+static u8 flood_buf[4096];
+
+static void flood(u64 kib)
+{
+	unsigned int i;
+	u64 k;
+
+	for (i = 0; i < sizeof(flood_buf); i++)
+		flood_buf[i] = (i & 63) == 63 ? '\n' : (u8)('!' + i % 64);
+	for (k = 0; k < kib; k += sizeof(flood_buf) / 1024) {
+		const u8 *p = flood_buf;
+		u64 n = sizeof(flood_buf);
+
+		__asm__ __volatile__("rep outsb" : "+S"(p), "+c"(n) : "d"(COM1_THR) : "memory");
+	}
+	kprintf("FLOOD DONE %lu KiB\n", kib);
+}
+
+/* ------------------------------------------------------------ MMIO hammer */
+
+#define HAMMER_WINDOW 0xd0000000ul
+#define HAMMER_SIZE 0x1000u
+#define HAMMER_CONFIG 0x100u
+#define HAMMER_NOTIFY 0x50u
+
+/* One pass over the window; returns the number of accesses. */
+static u64 hammer_pass(u32 salt)
+{
+	volatile u8 *w = (volatile u8 *)HAMMER_WINDOW;
+	u64 n = 0;
+	u32 off;
+
+	for (off = 0; off < HAMMER_SIZE; off++) {
+		u32 v = off * 0x9e3779b1u ^ salt;
+
+		(void)w[off];
+		w[off] = (u8)v;
+		n += 2;
+		if (off + 2 <= HAMMER_SIZE) {
+			(void)*(volatile u16 *)(w + off);
+			*(volatile u16 *)(w + off) = (u16)v;
+			n += 2;
+		}
+		if (off + 8 <= HAMMER_SIZE) {
+			(void)*(volatile u64 *)(w + off);
+			*(volatile u64 *)(w + off) = (u64)v << 32 | v;
+			n += 2;
+		}
+		if (off + 4 > HAMMER_SIZE)
+			continue;
+		(void)*(volatile u32 *)(w + off);
+		n++;
+		if ((off & 3) || off >= HAMMER_CONFIG) {
+			*(volatile u32 *)(w + off) = v;
+			n++;
+		}
+	}
+	/* Notifies of queues an entropy device does not have. */
+	*(volatile u32 *)(w + HAMMER_NOTIFY) = 1 + salt % 0xffff;
+	/* Straddling the window's end, into the next window or the gap. */
+	*(volatile u32 *)(w + HAMMER_SIZE - 2) = salt;
+	(void)*(volatile u64 *)(w + HAMMER_SIZE - 4);
+	return n + 3;
+}
+
+static void mmio_hammer(u64 ms)
+{
+	u64 end = rdtsc() + ms * tsc_per_ms(), n = 0;
+	u32 salt = 0;
+
+	if (*(volatile u32 *)HAMMER_WINDOW != 0x74726976u) {
+		fail("mmio-hammer", "no virtio-mmio device at 0x%lx", HAMMER_WINDOW);
+		return;
+	}
+	do
+		n += hammer_pass(salt++);
+	while (rdtsc() < end);
+	if (*(volatile u32 *)HAMMER_WINDOW != 0x74726976u)
+		fail("mmio-hammer", "the window's magic is gone");
+	kprintf("HAMMER DONE %lu accesses in %u passes\n", n, salt);
 }
 
 static bool port_skipped(u32 p)
@@ -228,6 +336,16 @@ void guest_main(void)
 		crash_triple();
 	if (!memcmp(mode, "mmio-exec", 10))
 		crash_mmio_exec();
+	if (!memcmp(mode, "mmio-x87", 9))
+		crash_mmio_x87();
+	if (!memcmp(mode, "flood", 6)) {
+		flood(cmdline_num("flood_kib", 1024));
+		return;
+	}
+	if (!memcmp(mode, "mmio-hammer", 12)) {
+		mmio_hammer(cmdline_num("hammer_ms", 2000));
+		return;
+	}
 	if (!memcmp(mode, "fuzz", 5)) {
 		idt_init();
 		fuzz();

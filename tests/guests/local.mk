@@ -69,6 +69,8 @@ GUEST_TESTS = \
 	tests/console-backends.sh \
 	tests/errors.sh \
 	tests/guest-crash.sh \
+	tests/guest-faults.sh \
+	tests/signals.sh \
 	tests/guest-blk.sh \
 	tests/guest-blk-durability.sh \
 	tests/guest-rng.sh \
