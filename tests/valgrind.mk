@@ -23,16 +23,7 @@ VALGRIND_UNIT_SECONDS = 300
 # Of guest-blk-durability.sh's 25: each kill -9 costs the same under memcheck.
 VALGRIND_DURABILITY_ITERATIONS = 10
 VALGRIND_LOG_DIR = tests/valgrind-logs
-VALGRIND_GUEST_TESTS = \
-	tests/guest-boot.sh \
-	tests/guest-smp.sh \
-	tests/guest-serial.sh \
-	tests/guest-crash.sh \
-	tests/guest-blk.sh \
-	tests/guest-blk-durability.sh \
-	tests/guest-rng.sh \
-	tests/guest-net.sh \
-	tests/guest-net-blocked-disk.sh
+VALGRIND_GUEST_TESTS = $(GUEST_BOOT_TESTS)
 if HAVE_CHECK
 VALGRIND_UNIT = tests/unit/unit$(EXEEXT)
 else

@@ -61,21 +61,25 @@ GUEST_SRCS = \
 	tests/guests/sections.ld \
 	tests/guests/README
 
-GUEST_TESTS = \
+# The guest boots, also run under memcheck by "make check-valgrind"
+# (tests/valgrind.mk), and the tests of the CLI around a guest, which
+# time signals and terminals against the VMM's own process.
+GUEST_BOOT_TESTS = \
 	tests/guest-boot.sh \
 	tests/guest-smp.sh \
 	tests/guest-serial.sh \
-	tests/console.sh \
-	tests/console-backends.sh \
-	tests/errors.sh \
 	tests/guest-crash.sh \
 	tests/guest-faults.sh \
-	tests/signals.sh \
 	tests/guest-blk.sh \
 	tests/guest-blk-durability.sh \
 	tests/guest-rng.sh \
 	tests/guest-net.sh \
 	tests/guest-net-blocked-disk.sh
+GUEST_TESTS = $(GUEST_BOOT_TESTS) \
+	tests/console.sh \
+	tests/console-backends.sh \
+	tests/errors.sh \
+	tests/signals.sh
 
 TESTS += $(GUEST_TESTS)
 EXTRA_DIST += $(GUEST_SRCS) $(GUEST_TESTS)
