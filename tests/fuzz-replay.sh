@@ -7,8 +7,8 @@
 . "$top_srcdir/tests/lib.sh"
 tmpdir_make
 
-targets="virtq loader config"
-plan 3
+targets="virtq loader config blk net rng mmio uart i8042"
+plan 9
 
 for t in $targets; do
 	set --

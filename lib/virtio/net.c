@@ -604,7 +604,6 @@ static void tap_inspect(struct virtio_net *n, const char *tap)
 	struct ifreq ifr = { .ifr_flags = 0 };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	n->frame_max = NET_FRAME_MIN;
 	if (s < 0)
 		return;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
@@ -645,13 +644,16 @@ static void net_destroy(void *dev)
 	free(n);
 }
 
-static int net_open(const struct device_env *env, const struct net_config *cfg,
-		    struct virtio_net *n)
+/* The transport and config space of @n, whose n->tap is open. */
+static int net_init(const struct device_env *env, struct virtio_net *n,
+		    unsigned int tun_offloads, const uint8_t mac[6])
 {
 	struct virtio_mmio_desc d = {
+		.name = n->name,
 		.device_id = VIRTIO_ID_NET,
 		.num_queues = 2,
 		.queue_size_max = NET_QUEUE_SIZE,
+		.features = net_offered_features(tun_offloads),
 		.config = n->config,
 		.config_len = NET_CONFIG_LEN,
 		.ops = &net_ops,
@@ -660,7 +662,22 @@ static int net_open(const struct device_env *env, const struct net_config *cfg,
 	uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1;
 	int r;
 
-	n->tap = -1;
+	n->tun_offloads = tun_offloads;
+	n->frame_max = NET_FRAME_MIN;
+	memcpy(n->config, mac, 6);
+	memcpy(n->config + 6, &status, 2);
+	memcpy(n->config + 8, &pairs, 2);
+	r = virtio_mmio_init(&n->t, &d, env);
+	n->t_ready = !r;
+	return r;
+}
+
+static int net_open(const struct device_env *env, const struct net_config *cfg,
+		    struct virtio_net *n)
+{
+	uint8_t mac[6];
+	int r;
+
 	if (asprintf(&n->name, "virtio-net %s", cfg->id ? cfg->id : cfg->tap) < 0) {
 		n->name = NULL;
 		return -ENOMEM;
@@ -669,31 +686,21 @@ static int net_open(const struct device_env *env, const struct net_config *cfg,
 	if (r < 0)
 		return r;
 	n->tap = r;
-	n->tun_offloads = tap_probe_offloads(n->tap);
-	pick_mac(cfg, n->config);
-	memcpy(n->config + 6, &status, 2);
-	memcpy(n->config + 8, &pairs, 2);
-	d.name = n->name;
-	d.features = net_offered_features(n->tun_offloads);
-	r = virtio_mmio_init(&n->t, &d, env);
-	n->t_ready = !r;
+	pick_mac(cfg, mac);
+	r = net_init(env, n, tap_probe_offloads(n->tap), mac);
 	if (!r)
 		tap_inspect(n, cfg->tap);
 	return r;
 }
 
-static int net_create(const struct device_env *env, const struct device_resources *res,
-		      const void *config, void **dev)
+/* Attach @n, initialised, at @res and watch its TAP; destroys it on
+ * failure. */
+static int net_start(const struct device_env *env, const struct device_resources *res,
+		     struct virtio_net *n, void **dev)
 {
-	struct virtio_net *n = calloc(1, sizeof(*n));
-	const uint8_t *m;
-	int r;
+	const uint8_t *m = n->config;
+	int r = virtio_mmio_attach(&n->t, res);
 
-	if (!n)
-		return -ENOMEM;
-	r = net_open(env, config, n);
-	if (!r)
-		r = virtio_mmio_attach(&n->t, res);
 	if (!r)
 		r = event_loop_add(n->t.loop, n->tap, 0, tap_event, n);
 	if (r < 0) {
@@ -702,11 +709,51 @@ static int net_create(const struct device_env *env, const struct device_resource
 	}
 	n->tap_watched = true;
 	n->rx_paused = true;            /* until DRIVER_OK */
-	m = n->config;
 	env_info(env, "%s: MAC %02x:%02x:%02x:%02x:%02x:%02x, offloads 0x%x", n->name,
 		 m[0], m[1], m[2], m[3], m[4], m[5], n->tun_offloads);
 	*dev = n;
 	return 0;
+}
+
+static int net_create(const struct device_env *env, const struct device_resources *res,
+		      const void *config, void **dev)
+{
+	struct virtio_net *n = calloc(1, sizeof(*n));
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	n->tap = -1;
+	r = net_open(env, config, n);
+	if (r < 0) {
+		net_destroy(n);
+		return r;
+	}
+	return net_start(env, res, n, dev);
+}
+
+int net_create_on_fd(const struct device_env *env, const struct device_resources *res, int fd,
+		     unsigned int tun_offloads, const uint8_t mac[6], void **dev)
+{
+	struct virtio_net *n = calloc(1, sizeof(*n));
+	int r;
+
+	if (!n) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n->tap = fd;
+	if (asprintf(&n->name, "virtio-net fd %d", fd) < 0) {
+		n->name = NULL;
+		net_destroy(n);
+		return -ENOMEM;
+	}
+	r = net_init(env, n, tun_offloads, mac);
+	if (r < 0) {
+		net_destroy(n);
+		return r;
+	}
+	return net_start(env, res, n, dev);
 }
 
 /* ------------------------------------------------------------------ */

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <linux/virtio_net.h>
 
+#include "devices/device.h"
+
 #define NET_MAX_DEVICES   8u
 #define NET_HDR_SIZE      ((uint32_t)sizeof(struct virtio_net_hdr_v1))  /* 12 */
 #define NET_ETH_HLEN      14u
@@ -54,5 +56,16 @@ bool net_tx_hdr_ok(const struct virtio_net_hdr_v1 *h, uint64_t f, uint64_t frame
  * fit in all of them.
  */
 unsigned int net_rx_spread(const uint64_t *cap, unsigned int n, uint64_t len, uint32_t *used);
+
+/*
+ * The device "net" at @res over @fd instead of a TAP it attaches to: any
+ * non-blocking descriptor that carries one frame, after its
+ * virtio_net_hdr_v1, a read and a write (a SOCK_SEQPACKET socket: the
+ * fuzz target). It offers the offloads of @tun_offloads (TUN_F_*), shows
+ * MAC @mac and owns @fd from now on, whatever happens. As create()
+ * otherwise: returns 0 and the device in *@dev, or a negative errno.
+ */
+int net_create_on_fd(const struct device_env *env, const struct device_resources *res, int fd,
+		     unsigned int tun_offloads, const uint8_t mac[6], void **dev);
 
 #endif

@@ -544,11 +544,65 @@ START_TEST(test_config_space)
 }
 END_TEST
 
+/* The device on a socket pair instead of a TAP (net_create_on_fd(), what
+ * the fuzz target drives; no root needed): a frame each way, the
+ * offloads offered as given, their TUNSETOFFLOAD refused but harmless. */
+START_TEST(test_on_socket)
+{
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x09 };
+	uint8_t frame[256];
+	struct net_fixture f;
+	int sv[2];
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	f.pkt = sv[1];
+	f.buf = calloc(1, MEM_SIZE);
+	ck_assert_ptr_nonnull(f.buf);
+	test_env_init(&f.te, f.buf, MEM_GPA, MEM_SIZE);
+	ck_assert_int_eq(net_create_on_fd(&f.te.env, &test_virtio_res, sv[0], TUN_F_CSUM, mac,
+					  &f.dev), 0);
+	f.t = f.dev;
+	drv_wr(f.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_eq(drv_rd(f.t, VIRTIO_MMIO_DEVICE_FEATURES) & (F(CSUM) | F(HOST_TSO4)),
+			  F(CSUM));
+	ck_assert_uint_eq(drv_rd(f.t, VIRTIO_MMIO_CONFIG + 4) & 0xffff, 0x0900); /* :00:09 */
+	ck_assert(drv_negotiate(f.t, F(CSUM) | F(GUEST_CSUM) | (1ull << VIRTIO_F_VERSION_1)));
+	drv_setup_queue(f.t, 0, QSIZE, MEM_GPA + RX_DESC, MEM_GPA + RX_AVAIL, MEM_GPA + RX_USED);
+	drv_setup_queue(f.t, 1, QSIZE, MEM_GPA + TX_DESC, MEM_GPA + TX_AVAIL, MEM_GPA + TX_USED);
+	drv_driver_ok(f.t);
+	ck_assert_uint_eq(drv_rd(f.t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK,
+			  VIRTIO_CONFIG_S_DRIVER_OK);
+	ck_assert_ptr_nonnull(strstr(f.te.log, "TUNSETOFFLOAD"));
+
+	memset(slot_buf(&f, 8), 0, NET_HDR_SIZE);
+	memset(slot_buf(&f, 8) + NET_HDR_SIZE, 0x77, 60);
+	post(&f, false, 0, 8, NET_HDR_SIZE + 60);
+	notify(&f, 1);
+	ck_assert_uint_eq(used_ring(&f, false)->idx, 1);
+	ck_assert_int_eq(recv(f.pkt, frame, sizeof(frame), 0), NET_HDR_SIZE + 60);
+	ck_assert_uint_eq(frame[NET_HDR_SIZE + 59], 0x77);
+
+	post(&f, true, 0, 0, 2048);
+	notify(&f, 0);
+	memset(frame, 0x55, sizeof(frame));
+	memset(frame, 0, NET_HDR_SIZE);
+	ck_assert_int_eq(send(f.pkt, frame, NET_HDR_SIZE + 100, 0), NET_HDR_SIZE + 100);
+	run_device(&f);
+	ck_assert_uint_eq(used_ring(&f, true)->idx, 1);
+	ck_assert_uint_eq(used_ring(&f, true)->ring[0].len, NET_HDR_SIZE + 100);
+	ck_assert_uint_eq(slot_buf(&f, 0)[NET_HDR_SIZE + 99], 0x55);
+	net_teardown(&f);
+}
+END_TEST
+
 Suite *virtio_net_suite(void)
 {
 	Suite *s = suite_create("virtio_net");
 	TCase *rules = tcase_create("rules");
 	TCase *dev = tcase_create("device");
+	TCase *sock = tcase_create("socket");
 
 	tcase_add_test(rules, test_parse_mac);
 	tcase_add_test(rules, test_default_mac);
@@ -564,5 +618,7 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(dev, test_round_trip);
 	tcase_add_test(dev, test_tap_gone);
 	suite_add_tcase(s, dev);
+	tcase_add_test(sock, test_on_socket);
+	suite_add_tcase(s, sock);
 	return s;
 }
