@@ -10,7 +10,7 @@ GUEST_BOOT_ELF = tests/guests/boot.elf
 GUEST_CC = $(CC)
 GUEST_COPTS = -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-builtin \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fno-tree-loop-distribute-patterns -fcf-protection=none -fno-common \
+	$(GUEST_LOOP_CFLAGS) -fcf-protection=none -fno-common \
 	-mno-red-zone -mgeneral-regs-only -mcmodel=small -O2 -g $(WARN_CFLAGS)
 GUEST_CPPOPTS = -nostdinc -I$(srcdir)/tests/guests
 GUEST_LDOPTS = -nostdlib -static -no-pie -Wl,--build-id=none \
