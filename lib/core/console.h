@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmmcore/vmm.h"
+
 struct event_loop;
 struct console;
 
@@ -32,6 +34,7 @@ struct console_params {
 	struct event_loop *loop;        /* where input is watched */
 	void (*quit)(void *data);       /* Ctrl-A x */
 	void *data;
+	enum vmm_seccomp seccomp;       /* for its input thread, if any */
 };
 
 /* What the device behind the console provides. */
