@@ -27,6 +27,7 @@
 #define OPT_LIB 0x100           /* getopt value of the library's option 0 */
 #define OPT_LOG_LEVEL 0x80
 #define OPT_LOG_FILE 0x81
+#define OPT_SECCOMP 0x82
 
 static const char *prog = "vmm-reference";
 static bool quiet;                      /* --quiet: no stop message */
@@ -102,6 +103,10 @@ static int usage(void)
 	       "        messages up to this level (default warn)\n"
 	       "     --log-file=PATH\n"
 	       "        messages to PATH (appended to), not to stderr\n"
+	       "     --seccomp=on|off|log\n"
+	       "        system-call filters on the VM's threads: a call outside them kills\n"
+	       "        the program (on, the default when built with them), is logged by\n"
+	       "        the kernel (log), or no filters (off)\n"
 	       " -q, --quiet                   only errors, no stop message\n"
 	       " -v, --verbose                 one log level more (repeatable)\n"
 	       " -h, --help                    display this help\n"
@@ -217,6 +222,7 @@ static struct option *build_longopts(unsigned int *nlib)
 	static const struct option own[] = {
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -347,6 +353,20 @@ static int missing_value(const char *arg, const struct option *longopts, unsigne
 	return usage_error("%s needs a value", arg);
 }
 
+static int set_seccomp(struct vmm_config *cfg, const char *mode)
+{
+	static const char *const names[] = {
+		[VMM_SECCOMP_OFF] = "off", [VMM_SECCOMP_ON] = "on", [VMM_SECCOMP_LOG] = "log",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(mode, names[i])) {
+			vmm_config_set_seccomp(cfg, (enum vmm_seccomp)i);
+			return PROCEED;
+		}
+	return usage_error("--seccomp must be on, off or log, not '%s'", mode);
+}
+
 /* Returns: PROCEED, or the exit status when there is nothing to run. */
 static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 			 const struct option *longopts, unsigned int nlib, unsigned int *counts)
@@ -372,6 +392,11 @@ static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 			break;
 		case OPT_LOG_FILE:
 			ret = set_log_file(optarg);
+			if (ret != PROCEED)
+				return ret;
+			break;
+		case OPT_SECCOMP:
+			ret = set_seccomp(cfg, optarg);
 			if (ret != PROCEED)
 				return ret;
 			break;
@@ -518,21 +543,30 @@ static void keep_only_kvm(int keep1, int keep2)
  * wait for once the guest stopped. So a child keeps the VM's descriptors
  * (and nothing else) and closes them once this process is gone, and the
  * program's caller does not wait. Then vmm_destroy() here frees all as
- * ever, only its close of the VM is quick.
+ * ever, only its close of the VM is quick. The child is forked before the
+ * run: the system-call filters of a running VM allow no fork. It ignores
+ * the signals that stop the VM, sent to the process group too: it goes
+ * when this process does.
  */
-static void destroy_detached(struct vmm *vm)
+static void detach_vm_close(void)
 {
 	int ready[2], gone[2];
 	char c;
 	pid_t pid;
 
-	if (pipe(ready) || pipe(gone)) {
-		vmm_destroy(vm);
+	if (pipe(ready))
+		return;
+	if (pipe(gone)) {
+		close(ready[0]);
+		close(ready[1]);
 		return;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
 		keep_only_kvm(gone[0], ready[1]);
 		close(ready[1]);                /* the parent's cue: all else closed */
 		while (read(gone[0], &c, 1) < 0 && errno == EINTR)
@@ -545,7 +579,6 @@ static void destroy_detached(struct vmm *vm)
 		while (read(ready[0], &c, 1) < 0 && errno == EINTR)
 			;
 	close(ready[0]);
-	vmm_destroy(vm);
 	/* gone[1] closes as this process exits. */
 }
 
@@ -587,12 +620,15 @@ int main(int argc, char **argv)
 	ret = vmm_create(cfg, &vm);
 	if (!ret)
 		console_notice(cfg, vm);
+	if (ret == -ENOTSUP && vmm_config_get_seccomp(cfg) != VMM_SECCOMP_OFF)
+		message("cannot create the VM: this build has no system-call filters; "
+			"run with --seccomp=off");
+	else if (ret && !logged_errors)
+		message("cannot create the VM: %s", vmm_strerror(ret));
 	vmm_config_free(cfg);
-	if (ret) {
-		if (!logged_errors)
-			message("cannot create the VM: %s", vmm_strerror(ret));
+	if (ret)
 		return status;
-	}
+	detach_vm_close();
 	start = now();
 	guard_terminal();
 	vmm_run(vm);
@@ -601,6 +637,6 @@ int main(int argc, char **argv)
 		vmm_exit_describe(vmm_exit_info(vm), msg, sizeof(msg));
 		message("stopped after %.1f s: %s", now() - start, msg);
 	}
-	destroy_detached(vm);
+	vmm_destroy(vm);
 	return status;
 }

@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "config/keys.h"
+#include "core/seccomp.h"
 #include "core/util.h"
 #include "devices/registry.h"
 
@@ -147,6 +148,7 @@ VMM_EXPORT int vmm_config_new(struct vmm_config **out)
 	cfg->vm.console_in = STDIN_FILENO;
 	cfg->vm.console_out = STDOUT_FILENO;
 	cfg->vm.log_priority = VMM_LOG_WARNING;
+	cfg->vm.seccomp = seccomp_available() ? VMM_SECCOMP_ON : VMM_SECCOMP_OFF;
 	return 0;
 }
 
@@ -331,6 +333,19 @@ VMM_EXPORT void vmm_config_set_handle_signals(struct vmm_config *cfg, bool on)
 VMM_EXPORT bool vmm_config_get_handle_signals(const struct vmm_config *cfg)
 {
 	return cfg->vm.handle_signals;
+}
+
+VMM_EXPORT int vmm_config_set_seccomp(struct vmm_config *cfg, enum vmm_seccomp mode)
+{
+	if (mode != VMM_SECCOMP_OFF && mode != VMM_SECCOMP_ON && mode != VMM_SECCOMP_LOG)
+		return -EINVAL;
+	cfg->vm.seccomp = mode;
+	return 0;
+}
+
+VMM_EXPORT enum vmm_seccomp vmm_config_get_seccomp(const struct vmm_config *cfg)
+{
+	return cfg->vm.seccomp;
 }
 
 VMM_EXPORT void vmm_config_set_log_fn(struct vmm_config *cfg, vmm_log_fn fn, void *data)

@@ -21,6 +21,7 @@ struct vm_settings {
 	char *serial_mode;              /* stdio (NULL too), pty or off */
 	char *serial_file, *serial_socket;
 	bool handle_signals;
+	enum vmm_seccomp seccomp;
 	vmm_log_fn log_fn;
 	void *log_data;
 	int log_priority;

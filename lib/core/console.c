@@ -28,6 +28,7 @@ struct console {
 	void (*closed)(void *data);
 	void *data;
 	bool out_closed;                /* closed() was called */
+	enum vmm_seccomp seccomp;
 
 	pthread_mutex_t lock;
 	struct console_port port;
@@ -289,7 +290,8 @@ int console_attach(struct console *c, const struct console_port *port)
 			break;
 		ret = input_watch(c, c->in_fd);
 		if (ret == -EPERM) {
-			ret = thread_create(THREAD_DEVICE_IO, "vmm-console", reader, c, &c->reader);
+			ret = thread_create(THREAD_DEVICE_IO, c->seccomp, "vmm-console", reader, c,
+					    &c->reader);
 			c->has_reader = !ret;
 		}
 		break;
@@ -508,6 +510,7 @@ int console_open(const struct console_params *p, struct console **out, char *err
 	c->quit = p->quit;
 	c->closed = p->closed;
 	c->data = p->data;
+	c->seccomp = p->seccomp;
 	c->last_out = '\n';
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->room_cond, NULL);

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmmcore/vmm.h"
+
 struct event_loop;
 struct console;
 
@@ -33,6 +35,7 @@ struct console_params {
 	void (*quit)(void *data);       /* Ctrl-A x */
 	void (*closed)(void *data);     /* the output's reader went away (EPIPE) */
 	void *data;
+	enum vmm_seccomp seccomp;       /* for its input thread, if any */
 };
 
 /* What the device behind the console provides. */

@@ -64,7 +64,8 @@ int vm_io_start(struct vmm *vm)
 		int ret;
 
 		snprintf(name, sizeof(name), "vmm-io%u", io->index);
-		ret = thread_create(THREAD_DEVICE_IO, name, io_thread, io, &io->thread);
+		ret = thread_create(THREAD_DEVICE_IO, vm->cfg->vm.seccomp, name, io_thread, io,
+				    &io->thread);
 		if (ret) {
 			vm_err(vm, "cannot start the device I/O thread %s: %s", name,
 			       strerror(-ret));

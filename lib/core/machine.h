@@ -15,6 +15,7 @@
 #include "core/bus.h"
 #include "core/event.h"
 #include "core/memory.h"
+#include "core/seccomp.h"
 #include "core/util.h"
 #include "devices/device.h"
 #include "vmmcore/vmm.h"
@@ -63,6 +64,11 @@ struct vmm {
 	bool running;
 
 	int sig_fd;                     /* signalfd when handle_signals */
+
+	/* The vCPUs enter the guest once every thread has its filter. */
+	struct seccomp_gate seccomp_gate;
+	/* Tests only: called by each vCPU thread once it is filtered. */
+	void (*seccomp_test_hook)(unsigned int vcpu);
 
 	int boot_marked;                /* the guest wrote the boot marker */
 	uint64_t boot_marker_wall_us, boot_marker_cpu_us;

@@ -12,6 +12,7 @@
 
 #include "arch/x86/cpuid.h"
 #include "arch/x86/regs.h"
+#include "core/seccomp.h"
 #include "core/thread.h"
 #include "core/vcpu.h"
 #include "core/log.h"
@@ -299,6 +300,9 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	struct vmm *vm = v->vm;
 
+	if (vm->seccomp_test_hook)
+		vm->seccomp_test_hook(v->index);
+	seccomp_gate_wait(&vm->seccomp_gate);
 	if (v->index == 0)
 		vm_dbg(vm, "first KVM_RUN %.2f ms after the process started", process_wall_ms());
 	while (!vm_stopping(vm)) {
@@ -328,7 +332,8 @@ int vcpu_start_all(struct vmm *vm)
 		int ret;
 
 		snprintf(name, sizeof(name), "vcpu%u", i);
-		ret = thread_create(THREAD_VCPU, name, vcpu_thread, v, &v->thread);
+		ret = thread_create(THREAD_VCPU, vm->cfg->vm.seccomp, name, vcpu_thread, v,
+				    &v->thread);
 
 		if (ret) {
 			vm_err(vm, "cannot start vcpu%u: %s", i, strerror(-ret));

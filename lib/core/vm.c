@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/resources.h"
+#include "core/seccomp.h"
 #include "core/stats.h"
 #include "core/stop.h"
 #include "core/thread.h"
@@ -120,6 +121,7 @@ int vm_new(const struct vmm_config *cfg, struct vmm **out)
 	vm->kvm_fd = vm->vm_fd = vm->sig_fd = -1;
 	vm->events.epfd = vm->events.stop_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	seccomp_gate_init(&vm->seccomp_gate);
 	bus_init(&vm->pio_bus, "pio");
 	bus_init(&vm->mmio_bus, "mmio");
 	ret = config_dup(cfg, &vm->cfg);
@@ -168,7 +170,7 @@ static int open_console(struct vmm *vm)
 		.path = s->serial_file ? s->serial_file : s->serial_socket,
 		.in_fd = s->console_in, .out_fd = s->console_out,
 		.loop = &vm->events, .quit = console_quit,
-		.closed = console_closed, .data = vm,
+		.closed = console_closed, .data = vm, .seccomp = s->seccomp,
 	};
 	char err[256];
 	int ret = console_open(&p, &vm->console, err, sizeof(err));
@@ -270,6 +272,9 @@ static int build(struct vmm *vm)
 		vm_err(vm, "%s", vmm_config_error(vm->cfg));
 		return ret;
 	}
+	/* The caller knows best how to say what to change: no message. */
+	if (s->seccomp != VMM_SECCOMP_OFF && !seccomp_available())
+		return -ENOTSUP;
 	if (s->cmdline && *s->cmdline && (ret = cmdline_append(&vm->cmdline, s->cmdline)))
 		return ret;
 	for (size_t i = 0; i < ARRAY_SIZE(build_steps); i++) {
@@ -404,15 +409,30 @@ static void wait_for_stop(struct vmm *vm, int done_fd)
 	}
 }
 
+/* This thread filters itself last, as a thread inherits the filter of the
+ * one that creates it; then the vCPUs may enter the guest. */
+static void filter_self(struct vmm *vm)
+{
+	int ret = seccomp_install(THREAD_VMM, vm->cfg->vm.seccomp);
+
+	if (ret) {
+		vm_err(vm, "cannot install the system-call filter: %s", strerror(-ret));
+		stop_on_error(vm, ret);
+	}
+	seccomp_gate_open(&vm->seccomp_gate);
+}
+
 /* Event thread, device I/O threads and vCPUs, until the event loop stops. */
 static void run_threads(struct vmm *vm)
 {
 	struct vmm_exit_info requested = { .reason = VMM_STOP_REQUESTED, .vcpu = -1 };
 	struct event_thread_arg arg = { vm, eventfd(0, EFD_CLOEXEC) };
 	pthread_t events;
-	int ret = arg.done_fd < 0 ? -errno :
-		  thread_create(THREAD_EVENT, "vmm-events", event_thread, &arg, &events);
+	int ret;
 
+	ret = arg.done_fd < 0 ? -errno :
+	      thread_create(THREAD_EVENT, vm->cfg->vm.seccomp, "vmm-events", event_thread, &arg,
+			    &events);
 	if (ret) {
 		vm_err(vm, "cannot start the event thread: %s", strerror(-ret));
 		stop_on_error(vm, ret);
@@ -422,6 +442,7 @@ static void run_threads(struct vmm *vm)
 			ret = vcpu_start_all(vm);
 		if (ret)
 			stop_on_error(vm, ret);
+		filter_self(vm);
 		wait_for_stop(vm, arg.done_fd);
 		pthread_join(events, NULL);
 	}
@@ -505,6 +526,7 @@ VMM_EXPORT void vmm_destroy(struct vmm *vm)
 	cmdline_release(&vm->defaults);
 	vmm_config_free(vm->cfg);
 	pthread_mutex_destroy(&vm->stop_lock);
+	seccomp_gate_release(&vm->seccomp_gate);
 	free(vm);
 }
 

@@ -118,6 +118,24 @@ int vmm_config_get_console_out(const struct vmm_config *cfg);
 void vmm_config_set_handle_signals(struct vmm_config *cfg, bool on);
 bool vmm_config_get_handle_signals(const struct vmm_config *cfg);
 
+/* System-call filters (seccomp) on every thread of a running VM: each
+ * vCPU, the event loop, the device I/O threads, and the thread that calls
+ * vmm_run(), which keeps its filter after vmm_run() returns (it may then
+ * still vmm_destroy() the VM, write and exit; nothing that opens or
+ * creates). ON kills the process (SIGSYS) on any other call, LOG lets it
+ * through and has the kernel log it, OFF installs none. Default: ON in a
+ * build with libseccomp, else OFF; ON or LOG in a build without makes
+ * vmm_create() fail with -ENOTSUP.
+ * vmm_config_set_seccomp() returns: 0 on success or -EINVAL. */
+enum vmm_seccomp {
+	VMM_SECCOMP_OFF = 0,
+	VMM_SECCOMP_ON = 1,
+	VMM_SECCOMP_LOG = 2,
+};
+
+int vmm_config_set_seccomp(struct vmm_config *cfg, enum vmm_seccomp mode);
+enum vmm_seccomp vmm_config_get_seccomp(const struct vmm_config *cfg);
+
 /* Messages with a priority up to @priority (0..VMM_LOG_DEBUG, default
  * VMM_LOG_WARNING) go to @fn (NULL: stderr), with @data as its first
  * argument, from any of the library's threads.
