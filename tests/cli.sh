@@ -10,7 +10,7 @@ tmpdir_make
 expect_status() {
 	desc=$1; want=$2; pat=$3; shift 3
 	# shellcheck disable=SC2086 # $VMM may carry a command prefix
-	"$TIMEOUT" 20 $VMM "$@" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	"$TIMEOUT" -k 5 20 $VMM "$@" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
 	got=$?
 	first=$(head -n 1 "$TEST_TMP/err")
 	if [ "$got" -ne "$want" ]; then
@@ -81,13 +81,13 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 			not_ok "--memory ${m% *}: the guest sees ${m#* } MiB" "$TEST_TMP/mem.out"
 		fi
 	done
-	"$TIMEOUT" 60 "$VMM" --kernel "path=$GUEST_DIR/boot.elf" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	"$TIMEOUT" -k 5 60 "$VMM" --kernel "path=$GUEST_DIR/boot.elf" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
 	if [ $? -eq 0 ] && grep -qxE 'vmm-reference: stopped after [0-9]+\.[0-9] s: guest reset' "$TEST_TMP/err"; then
 		ok "a guest reset: exit 0 and one line saying so, with the time"
 	else
 		not_ok "a guest reset: exit 0 and one line saying so, with the time" "$TEST_TMP/err"
 	fi
-	"$TIMEOUT" 60 "$VMM" --quiet --kernel "path=$GUEST_DIR/boot.elf" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	"$TIMEOUT" -k 5 60 "$VMM" --quiet --kernel "path=$GUEST_DIR/boot.elf" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
 	if [ $? -eq 0 ] && [ ! -s "$TEST_TMP/err" ] && grep -qx 'RESULT PASS' "$TEST_TMP/out"; then
 		ok "--quiet: nothing on stderr when all went well"
 	else
@@ -107,7 +107,7 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		expect_egrep "--log-level=debug: $p" "$TEST_TMP/debug.out" "$p"
 	done
 	rm -f "$TEST_TMP/vmm.log"
-	"$TIMEOUT" 60 "$VMM" --log-level=info --log-file="$TEST_TMP/vmm.log" \
+	"$TIMEOUT" -k 5 60 "$VMM" --log-level=info --log-file="$TEST_TMP/vmm.log" \
 		--kernel "path=$GUEST_DIR/boot.elf" </dev/null >"$TEST_TMP/out" 2>"$TEST_TMP/err"
 	if [ $? -eq 0 ] && [ ! -s "$TEST_TMP/err" ] && grep -q 'guest boot marker' "$TEST_TMP/vmm.log" &&
 	   grep -q 'stopped after' "$TEST_TMP/vmm.log"; then

@@ -26,12 +26,14 @@ static const int common_calls[] = {
 	SCMP_SYS(tgkill),       /* abort() */
 	SCMP_SYS(write),
 #ifdef VMM_SANITIZERS
-	/* ASan's and UBSan's runtimes: reports, /proc/self/maps, shadow. */
+	/* ASan's and UBSan's runtimes: reports, /proc/self/maps, shadow, and
+	 * LeakSanitizer's check at exit, from a tracer that ptraces the
+	 * threads (it lists /proc/self/task with open and getdents). */
 	SCMP_SYS(sched_yield), SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(prctl), SCMP_SYS(openat),
-	SCMP_SYS(readlink), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
-	SCMP_SYS(getdents64), SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace),
-	SCMP_SYS(wait4), SCMP_SYS(kill), SCMP_SYS(sched_getaffinity), SCMP_SYS(close),
+	SCMP_SYS(open), SCMP_SYS(readlink), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+	SCMP_SYS(lseek), SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(clone),
+	SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(kill), SCMP_SYS(sched_getaffinity), SCMP_SYS(close),
 	SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(getppid),
 #endif
 };
