@@ -27,7 +27,7 @@ opts=$(grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z0-9-]*' "$TEST_TMP/help" |
 valued=$(grep -E '^     --[a-z][a-z0-9-]*( |$)' "$TEST_TMP/help" |
 	sed -n 's/^     --\([a-z][a-z0-9-]*\).*/\1/p')
 has_serial=$(grep -c '^     --serial' "$TEST_TMP/help")
-plan $((17 + $(echo "$valued" | wc -l)))
+plan $((18 + $(echo "$valued" | wc -l)))
 
 set +u
 # shellcheck source=/dev/null
@@ -111,6 +111,7 @@ expect "files after initrd= behind a comma" "--kernel path=vmlinux,initrd=$TEST_
 
 # Plain values: --log-level's words, --log-file's files.
 expect "--log-level= offers its levels" "--log-level=" "debug error info warn"
+expect "--seccomp= offers its modes" "--seccomp=" "log off on"
 expect "files after --log-file " "--log-file $TEST_TMP/d/a" "$TEST_TMP/d/a.img"
 
 # TAP devices after tap= (IFF_TAP set in tun_flags), not TUN devices.
