@@ -462,6 +462,31 @@ static int open_socket(struct console *c, const char *path, char *err, size_t er
 	return 0;
 }
 
+/* "file=PATH", opened without blocking: a FIFO that nothing reads is
+ * refused, not waited on (ENXIO); then written to as a file. */
+static int open_file(struct console *c, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int flags;
+
+	c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+			 0644);
+	if (c->out_fd < 0 && errno == ENXIO && stat(path, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		snprintf(err, errlen, "serial: %s is %s", path, S_ISFIFO(st.st_mode) ?
+			 "a FIFO that nothing reads: start its reader first" :
+			 "a socket, not a file: for a console on a socket use socket=PATH");
+		return -ENXIO;
+	}
+	if (c->out_fd < 0)
+		return fail(err, errlen, -errno, "cannot open", path);
+	flags = fcntl(c->out_fd, F_GETFL);
+	if (flags < 0 || fcntl(c->out_fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return fail(err, errlen, -errno, "cannot use", path);
+	c->path = strdup(path);
+	return c->path ? 0 : -ENOMEM;
+}
+
 static int open_mode(struct console *c, const struct console_params *p, char *err, size_t errlen)
 {
 	switch (p->mode) {
@@ -471,9 +496,7 @@ static int open_mode(struct console *c, const struct console_params *p, char *er
 		c->out_tty = c->out_fd >= 0 && isatty(c->out_fd);
 		return 0;
 	case CONSOLE_FILE:
-		c->out_fd = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-		return c->out_fd < 0 ? fail(err, errlen, -errno, "cannot open", p->path) :
-		       (c->path = strdup(p->path)) ? 0 : -ENOMEM;
+		return open_file(c, p->path, err, errlen);
 	case CONSOLE_PTY:
 		return open_pty(c, err, errlen);
 	case CONSOLE_SOCKET:
