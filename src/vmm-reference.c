@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "vmmcore/vmm.h"
 
@@ -184,13 +186,28 @@ static void log_fn(void *data, int priority, const char *fmt, va_list args)
 	vline(log_out, fmt, args);
 }
 
-/* "--log-file=PATH": appended to, line by line. */
+/* "--log-file=PATH": appended to, line by line. Opened without blocking:
+ * a FIFO that nothing reads is refused (ENXIO), not waited on. */
 static int set_log_file(const char *path)
 {
-	FILE *f = fopen(path, "ae");
+	FILE *f = NULL;
+	struct stat st;
+	int fd, e;
 
+	if (!*path)
+		return usage_error("--log-file needs a value: --log-file=PATH");
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
+	if (fd >= 0 && fcntl(fd, F_SETFL, O_APPEND) == 0)
+		f = fdopen(fd, "a");
 	if (!f) {
-		line(stderr, "cannot open log file %s: %s", path, strerror(errno));
+		e = errno;
+		if (e == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+			line(stderr, "log file %s is a FIFO that nothing reads: start its reader first",
+			     path);
+		else
+			line(stderr, "cannot open log file %s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
 		return EXIT_FAILURE;
 	}
 	setvbuf(f, NULL, _IOLBF, 0);
