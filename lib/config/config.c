@@ -52,17 +52,22 @@ static const struct key_desc kernel_keys[] = {
 	KEY_END,
 };
 
-static int check_load_addr(uint64_t addr, char *err, size_t errlen)
+/* @what: how the user gave the address, the option's key or the call. */
+static int check_load_addr(const char *what, uint64_t addr, char *err, size_t errlen)
 {
 	if (addr % 4096 == 0)
 		return 0;
-	snprintf(err, errlen, "kernel load address 0x%" PRIx64 " is not 4 KiB aligned", addr);
+	snprintf(err, errlen, "%s 0x%" PRIx64 " is not 4 KiB aligned: give a multiple of 0x1000",
+		 what, addr);
 	return -EINVAL;
 }
 
 static int check_kernel(const void *rec, const char *option, char *err, size_t errlen)
 {
-	return check_load_addr(((const struct vm_settings *)rec)->load_addr, err, errlen);
+	char what[64];
+
+	snprintf(what, sizeof(what), "--%s: key 'kernel_load_addr':", option);
+	return check_load_addr(what, ((const struct vm_settings *)rec)->load_addr, err, errlen);
 }
 
 static const struct key_desc serial_keys[] = {
@@ -291,7 +296,7 @@ VMM_EXPORT const char *vmm_config_get_initrd(const struct vmm_config *cfg)
 
 VMM_EXPORT int vmm_config_set_kernel_load_addr(struct vmm_config *cfg, uint64_t addr)
 {
-	int ret = check_load_addr(addr, cfg->error, sizeof(cfg->error));
+	int ret = check_load_addr("kernel load address", addr, cfg->error, sizeof(cfg->error));
 
 	if (!ret)
 		cfg->vm.load_addr = addr;

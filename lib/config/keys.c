@@ -274,6 +274,9 @@ static int parse_value(struct parse_state *st, const char *value, char *err, siz
 	/* "--memory 512": the value of the option's main key. */
 	if (plain && bare && !strchr(value, ',') && !keys_find(st->keys, value))
 		return parse_key(st, bare->name, value, err, errlen);
+	/* "--vcpu 2": the value of the option's only key. */
+	if (!req && st->keys[0].name && !st->keys[1].name && !keys_find(st->keys, value))
+		req = st->keys;
 	/* "--kernel vmlinux": the value of the one key it needs. */
 	if (plain && req) {
 		seterr(err, errlen, "--%s needs %s=%s: try --%s %s=%s", st->option, req->name,
