@@ -86,6 +86,7 @@ static int check_serial(const void *rec, const char *option, char *err, size_t e
 {
 	const struct vm_settings *s = rec;
 	const char *m = s->serial_mode;
+	char shown[ELIDED_MAX + 1];
 
 	if (!!m + !!s->serial_file + !!s->serial_socket > 1) {
 		snprintf(err, errlen, "--%s takes one of stdio, pty, off, file=PATH or "
@@ -94,7 +95,7 @@ static int check_serial(const void *rec, const char *option, char *err, size_t e
 	}
 	if (m && strcmp(m, "stdio") && strcmp(m, "pty") && strcmp(m, "off")) {
 		snprintf(err, errlen, "--%s: unknown console '%s': use stdio, pty, off, "
-			 "file=PATH or socket=PATH", option, m);
+			 "file=PATH or socket=PATH", option, elided(m, shown));
 		return -EINVAL;
 	}
 	return 0;
@@ -365,6 +366,7 @@ VMM_EXPORT int vmm_config_set_log_level(struct vmm_config *cfg, const char *leve
 		{ "warning", VMM_LOG_WARNING }, { "info", VMM_LOG_INFO },
 		{ "debug", VMM_LOG_DEBUG },
 	};
+	char shown[ELIDED_MAX + 1];
 
 	for (size_t i = 0; level && i < ARRAY_SIZE(levels); i++) {
 		if (!strcmp(level, levels[i].name)) {
@@ -373,7 +375,7 @@ VMM_EXPORT int vmm_config_set_log_level(struct vmm_config *cfg, const char *leve
 		}
 	}
 	return fail(cfg, -EINVAL, "--log-level: unknown level '%s': use error, warn, info or "
-		    "debug", level ? level : "");
+		    "debug", elided(level ? level : "", shown));
 }
 
 /* ------------------------------------------------------------------ */

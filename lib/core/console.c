@@ -16,6 +16,7 @@
 #include "core/console.h"
 #include "core/event.h"
 #include "core/thread.h"
+#include "core/util.h"
 
 struct console {
 	enum console_mode mode;
@@ -389,7 +390,9 @@ void console_cooked(struct console *c)
 
 static int fail(char *err, size_t errlen, int ret, const char *what, const char *path)
 {
-	snprintf(err, errlen, "serial: %s %s: %s", what, path, strerror(-ret));
+	char shown[ELIDED_MAX + 1];
+
+	snprintf(err, errlen, "serial: %s %s: %s", what, elided(path, shown), strerror(-ret));
 	return ret;
 }
 
@@ -433,11 +436,12 @@ static bool socket_live(const struct sockaddr_un *addr)
 static int open_socket(struct console *c, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char shown[ELIDED_MAX + 1];
 	struct stat st;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "serial: socket path %s is longer than %zu bytes", path,
-			 sizeof(addr.sun_path) - 1);
+		snprintf(err, errlen, "serial: socket path %s is longer than %zu bytes: pick a "
+			 "shorter one", elided(path, shown), sizeof(addr.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
 	strcpy(addr.sun_path, path);
@@ -466,6 +470,7 @@ static int open_socket(struct console *c, const char *path, char *err, size_t er
  * refused, not waited on (ENXIO); then written to as a file. */
 static int open_file(struct console *c, const char *path, char *err, size_t errlen)
 {
+	char shown[ELIDED_MAX + 1];
 	struct stat st;
 	int flags;
 
@@ -473,7 +478,7 @@ static int open_file(struct console *c, const char *path, char *err, size_t errl
 			 0644);
 	if (c->out_fd < 0 && errno == ENXIO && stat(path, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-		snprintf(err, errlen, "serial: %s is %s", path, S_ISFIFO(st.st_mode) ?
+		snprintf(err, errlen, "serial: %s is %s", elided(path, shown), S_ISFIFO(st.st_mode) ?
 			 "a FIFO that nothing reads: start its reader first" :
 			 "a socket, not a file: for a console on a socket use socket=PATH");
 		return -ENXIO;
