@@ -135,12 +135,13 @@ static int load_elf(const struct guest_mem *mem, const uint8_t *image, size_t si
 	memcpy(&eh, image, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh.e_ident[EI_VERSION] != EV_CURRENT) {
-		set_err(err, errlen, "ELF image is not 64-bit little-endian");
+		set_err(err, errlen, "ELF image is not 64-bit little-endian (an i386 or big-endian "
+			"build?): give an x86_64 vmlinux or bzImage");
 		return -ENOEXEC;
 	}
 	if (eh.e_machine != EM_X86_64) {
-		set_err(err, errlen, "ELF image is for another machine (e_machine %u, not x86_64's %u)",
-			eh.e_machine, EM_X86_64);
+		set_err(err, errlen, "ELF image is for another machine (e_machine %u, not x86_64's "
+			"%u): give an x86_64 vmlinux or bzImage", eh.e_machine, EM_X86_64);
 		return -ENOEXEC;
 	}
 	if (eh.e_type != ET_EXEC) {
