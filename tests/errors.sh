@@ -315,7 +315,7 @@ kvm  1  --kernel path=/bin/ls  ::  kernel /bin/ls: ELF image is a shared object 
 kvm  1  --kernel path=$T/rel.elf  ::  kernel [^ ]*/rel\.elf: ELF image is an object file, not a kernel: give a vmlinux or a bzImage$
 kvm  1  --kernel path=$T/far.elf  ::  kernel [^ ]*/far\.elf: ELF segment [0-9]+ \[0x40000000, 0x[0-9a-f]+\) does not fit in guest RAM below 0x10000000: give the guest more memory \(--memory\)$
 kvm  1  --kernel "path=$T/a${ESC}[2J"  ::  kernel [^ ]*/a\\x1b\[2J: No such file or directory$
-kvm  1  --kernel "path=$T/$HUGE"  ::  kernel [^ ]*\.\.\.y+: File name too long$
+kvm  1  --kernel "path=$T/$HUGE"  ::  kernel [^ ]*\.\.\.y+: File ?name too long$
 kvm  1  --rng --kernel "path=$BOOT,cmdline=$LONG"  ::  kernel command line: yours is 2040 bytes and the devices' parameters add 35, the kernel takes at most 2047: shorten yours to 2012 bytes$
 kvm  1  --kernel "path=$BOOT,cmdline=$HUGE"  ::  kernel command line: yours is 5000 bytes, the kernel takes at most 2047: shorten it$
 kvm  1  --kernel path=$BOOT,initrd=$T/missing  ::  initrd [^ ]*/missing: No such file or directory$
@@ -333,7 +333,7 @@ kvm  1  --block path=$T/odd.img --kernel path=$BOOT  ::  virtio-blk: size of dis
 kvm  1  --block path=$T/fifo,read_only=on --kernel path=$BOOT  ::  virtio-blk: disk image [^ ]*/fifo is neither a regular file nor a block device$
 kvm  1  --block path=/dev/null --kernel path=$BOOT  ::  virtio-blk: disk image /dev/null is neither a regular file nor a block device$
 kvm  1  --block "path=$T/d${ESC}[31m" --kernel path=$BOOT  ::  virtio-blk: cannot open disk image [^ ]*/d\\x1b\[31m for writing: No such file or directory$
-kvm  1  --block "path=$T/$HUGE" --kernel path=$BOOT  ::  virtio-blk: cannot open disk image [^ ]*y for writing: File name too long$
+kvm  1  --block "path=$T/$HUGE" --kernel path=$BOOT  ::  virtio-blk: cannot open disk image [^ ]*y for writing: File ?name too long$
 blkdev  1  --block path=$T/blk,read_only=on --kernel path=$K  ::  kernel [^ ]*/kernel: not an ELF vmlinux or bzImage$
 locked  1  --block path=$T/lock.img --kernel path=$BOOT  ::  virtio-blk: disk image [^ ]*/lock\.img is in use: another program holds a lock on it \(another VMM\?\): stop it first, or give this one a copy$
 nodac  1  --block path=$T/noread.img,read_only=on --kernel path=$BOOT  ::  virtio-blk: cannot open disk image [^ ]*/noread\.img: Permission denied$
@@ -347,7 +347,7 @@ kvm  1  --rng "source=$T/r${ESC}c" --kernel path=$BOOT  ::  virtio-rng: cannot o
 kvm  1  --serial file=/nonexistent/console --kernel path=$BOOT  ::  serial: cannot open /nonexistent/console: No such file or directory$
 kvm  1  --serial file=$T/fifo --kernel path=$BOOT  ::  serial: [^ ]*/fifo is a FIFO that nothing reads: start its reader first$
 kvm  1  --serial file=$T --kernel path=$BOOT  ::  serial: cannot open [^ ]*: Is a directory$
-kvm  1  --serial "file=$T/$HUGE" --kernel path=$BOOT  ::  serial: cannot open [^ ]*\.\.\.y+: File name too long$
+kvm  1  --serial "file=$T/$HUGE" --kernel path=$BOOT  ::  serial: cannot open [^ ]*\.\.\.y+: File ?name too long$
 kvm  1  --serial socket=$K --kernel path=$BOOT  ::  serial: [^ ]*/kernel exists: remove it or pick another socket path$
 kvm  1  --serial "socket=$T/$HUGE" --kernel path=$BOOT  ::  serial: socket path [^ ]*\.\.\.y+ is longer than 107 bytes: pick a shorter one$
 kvm  1  --net "tap=t${ESC}0" --kernel path=$BOOT  ::  virtio-net: no network interface t\\x1b0: create the TAP with 'ip tuntap add dev t\\x1b0 mode tap user \$\(id -un\)' and 'ip link set t\\x1b0 up'$
@@ -355,7 +355,7 @@ kvm  1  --net "tap=t${ESC}0" --kernel path=$BOOT  ::  virtio-net: no network int
 # The host: /dev/kvm and memory.
 nobody  1  --kernel path=$BOOT  ::  cannot open /dev/kvm: Permission denied \(add your user to the kvm group: sudo usermod -aG kvm "\$USER", then log in again\)$
 kvm  0  --memory size_mib=$BIG --kernel path=$BOOT  ::  guest memory of [0-9]+ MiB is more than the host has available \([0-9]+ MiB\): the guest may be killed or the host swap once it uses it$
-aslimit  1  --memory 2G --kernel path=$BOOT  ::  cannot map 2048 MiB of guest memory: Cannot allocate memory: give the guest less \(--memory\), or raise the address-space limit \(ulimit -v\)$
+aslimit  1  --memory 2G --kernel path=$BOOT  ::  cannot map 2048 MiB of guest memory: (Cannot allocate memory|Out of memory): give the guest less \(--memory\), or raise the address-space limit \(ulimit -v\)$
 #
 # On a terminal: it is as it was after each.
 pty  2  --vcpu num=0 --kernel path=$K  ::  --vcpu: key 'num': 0 is out of range \(1\.\.254\)$
