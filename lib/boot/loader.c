@@ -298,13 +298,14 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *image, size_
 	 * rounded up to kernel_alignment; a non-relocatable one must be loaded
 	 * at 0x100000 and runs at pref_address. */
 	if (load_addr < HIMEM_START) {
-		set_err(err, errlen, "bzImage load address %#" PRIx64 " is below 1 MiB", load_addr);
+		set_err(err, errlen, "bzImage load address %#" PRIx64 " is below 1 MiB: give "
+			"kernel_load_addr=%#llx or more", load_addr, HIMEM_START);
 		return -EINVAL;
 	}
 	if (add_overflows(load_addr, payload, &k->load_end) || k->load_end > low_end) {
 		set_err(err, errlen, "bzImage (%" PRIu64 " bytes at %#" PRIx64 ") does not fit in "
 			"guest RAM below %#" PRIx64 "%s", payload, load_addr, low_end,
-			room_hint(k->load_end));
+			room_hint(k->load_end < load_addr ? UINT64_MAX : k->load_end));
 		return -ENOMEM;
 	}
 	if (hdr.relocatable_kernel) {
