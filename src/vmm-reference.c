@@ -363,8 +363,8 @@ static int unknown_option(const char *arg, const struct option *longopts)
 	size_t best_d = 3;                      /* at most two edits */
 	int ret;
 
-	if (strncmp(arg, "--", 2))
-		return usage_error("unknown option '%s'", arg);
+	if (strncmp(arg, "--", 2))             /* "-vx": the letter, not the word */
+		return usage_error("unknown option '-%c'", optopt);
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
 	ret = refused_option(name, strchr(arg, '=') != NULL, longopts);
 	if (ret != PROCEED)
