@@ -82,7 +82,7 @@ missing() {
 		fi ;;
 	nodac)
 		if ! root_kvm || ! command -v setpriv >/dev/null 2>&1 ||
-		   $NO_DAC cat "$T/noread" >/dev/null 2>&1; then
+		   ! $NO_DAC true 2>/dev/null || $NO_DAC cat "$T/noread" >/dev/null 2>&1; then
 			echo "needs /dev/kvm, root and setpriv that can drop CAP_DAC_OVERRIDE"
 		fi ;;
 	rofs)
@@ -214,6 +214,8 @@ any  2  -q  ::  no kernel: --kernel path=FILE is required$
 any  2  --memroy size_mib=64 --kernel path=$K  ::  unknown option '--memroy'; did you mean --memory\?$
 any  2  --kernel path=$K --$HUGE  ::  unknown option '--y+'$
 any  2  -x --kernel path=$K  ::  unknown option '-x'$
+any  2  -vx --kernel path=$K  ::  unknown option '-x'$
+any  2  "-${ESC}" --kernel path=$K  ::  unknown option '-\\x1b'$
 any  2  --quiet=1 --kernel path=$K  ::  --quiet takes no value: give it alone$
 any  2  --log --kernel path=$K  ::  option '--log' is ambiguous: --log-level, --log-file$
 any  2  --kernel path=$K stray  ::  unexpected argument 'stray'$
@@ -231,6 +233,8 @@ any  2  --kernel path=$K,kernel_load_addr=0x1001  ::  --kernel: key 'kernel_load
 any  2  --kernel path=$K,kernel_load_addr=high  ::  --kernel: key 'kernel_load_addr': 'high' is not a number$
 any  2  --kernel path=$K,kernel_load_addr=0x10000000000000000  ::  --kernel: key 'kernel_load_addr': 0x10000000000000000 is out of range \(0\.\.18446744073709551615\)$
 any  2  --kernel path=$K,initrd=  ::  --kernel: key 'initrd' needs a value$
+any  2  --kernel path=$K,  ::  --kernel: trailing comma$
+any  2  --kernel ,path=$K  ::  --kernel: missing key at position 1$
 any  2  --memory size_mib=1G --kernel path=$K  ::  --memory: key 'size_mib': '1G' is not a number: for a size with a suffix write size=1G$
 any  2  --memory 2G,size_mib=64 --kernel path=$K  ::  --memory: give 'size' or 'size_mib', not both$
 any  2  --memory size=64,size=64 --kernel path=$K  ::  --memory: key 'size' given more than once$
@@ -239,6 +243,7 @@ any  2  --memory "" --kernel path=$K  ::  --memory: empty value; expected key=va
 any  2  --memory size_mib= --kernel path=$K  ::  --memory: key 'size_mib' needs a value$
 any  2  --memory "size=\"64" --kernel path=$K  ::  --memory: key 'size': unterminated quoted value$
 any  2  --memory 1.5G --kernel path=$K  ::  --memory: key 'size': '1\.5G' is not a size \(N MiB, or N with K, M, G or T, in whole MiB\)$
+any  2  --memory 1000K --kernel path=$K  ::  --memory: key 'size': '1000K' is not a size \(N MiB, or N with K, M, G or T, in whole MiB\)$
 any  2  --memory size=0 --kernel path=$K  ::  --memory: key 'size': 0 is out of range \(16M\.\.1048576M\)$
 any  2  --memory size=2000000G --kernel path=$K  ::  --memory: key 'size': 2000000G is out of range \(16M\.\.1048576M\)$
 any  2  --memory size_mib=99999999999999999999x --kernel path=$K  ::  --memory: key 'size_mib': '99999999999999999999x' is not a number$
@@ -292,6 +297,7 @@ any  2  --net tap=t0,mac=zz --kernel path=$K  ::  --net: key 'mac': 'zz' is not 
 any  2  --net tap=t0,mac=01:00:5e:00:00:01 --kernel path=$K  ::  --net: key 'mac': 01:00:5e:00:00:01 is multicast, not an interface address$
 any  2  --net "tap=t0,mac=$HUGE" --kernel path=$K  ::  --net: key 'mac': value longer than 17 bytes$
 any  2  --log-level=loud --kernel path=$K  ::  --log-level: unknown level 'loud': use error, warn, info or debug$
+any  2  --kernel path=$K --log-level  ::  --log-level needs a value$
 any  2  --log-level="de${ESC}bug" --kernel path=$K  ::  --log-level: unknown level 'de\\x1bbug': use error, warn, info or debug$
 any  2  --log-file= --kernel path=$K  ::  --log-file needs a value: --log-file=PATH$
 any  2  --log-file --quiet --kernel path=$K  ::  --log-file needs a value: --log-file=PATH$
@@ -313,6 +319,8 @@ kvm  1  --kernel path=$T/aarch64.elf  ::  kernel [^ ]*/aarch64\.elf: ELF image i
 kvm  1  --kernel path=$T/i386.elf  ::  kernel [^ ]*/i386\.elf: ELF image is not 64-bit little-endian \(an i386 or big-endian build\?\): give an x86_64 vmlinux or bzImage$
 kvm  1  --kernel path=/bin/ls  ::  kernel /bin/ls: ELF image is a shared object or a position-independent program, not a kernel: give a vmlinux or a bzImage$
 kvm  1  --kernel path=$T/rel.elf  ::  kernel [^ ]*/rel\.elf: ELF image is an object file, not a kernel: give a vmlinux or a bzImage$
+kvm  1  --kernel path=$BZ,kernel_load_addr=0x1000  ::  kernel [^ ]*/boot\.bzimage: bzImage load address 0x1000 is below 1 MiB: give kernel_load_addr=0x100000 or more$
+kvm  1  --kernel path=$BZ,kernel_load_addr=0xfffffffffffff000  ::  kernel [^ ]*/boot\.bzimage: bzImage \([0-9]+ bytes at 0xfffffffffffff000\) does not fit in guest RAM below 0x10000000: no --memory gives RAM there, in or past the MMIO gap$
 kvm  1  --kernel path=$T/far.elf  ::  kernel [^ ]*/far\.elf: ELF segment [0-9]+ \[0x40000000, 0x[0-9a-f]+\) does not fit in guest RAM below 0x10000000: give the guest more memory \(--memory\)$
 kvm  1  --kernel "path=$T/a${ESC}[2J"  ::  kernel [^ ]*/a\\x1b\[2J: No such file or directory$
 kvm  1  --kernel "path=$T/$HUGE"  ::  kernel [^ ]*\.\.\.y+: File ?name too long$
