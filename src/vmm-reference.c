@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "vmmcore/vmm.h"
 
@@ -189,13 +191,28 @@ static void log_fn(void *data, int priority, const char *fmt, va_list args)
 	vline(log_out, fmt, args);
 }
 
-/* "--log-file=PATH": appended to, line by line. */
+/* "--log-file=PATH": appended to, line by line. Opened without blocking:
+ * a FIFO that nothing reads is refused (ENXIO), not waited on. */
 static int set_log_file(const char *path)
 {
-	FILE *f = fopen(path, "ae");
+	FILE *f = NULL;
+	struct stat st;
+	int fd, e;
 
+	if (!*path)
+		return usage_error("--log-file needs a value: --log-file=PATH");
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
+	if (fd >= 0 && fcntl(fd, F_SETFL, O_APPEND) == 0)
+		f = fdopen(fd, "a");
 	if (!f) {
-		line(stderr, "cannot open log file %s: %s", path, strerror(errno));
+		e = errno;
+		if (e == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+			line(stderr, "log file %s is a FIFO that nothing reads: start its reader first",
+			     path);
+		else
+			line(stderr, "cannot open log file %s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
 		return EXIT_FAILURE;
 	}
 	setvbuf(f, NULL, _IOLBF, 0);
@@ -315,16 +332,49 @@ static size_t distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
+/* "--quiet=1", "--log": an option getopt_long() knows, or that abbreviates
+ * more than one, refused all the same. Returns: the exit status, or
+ * PROCEED when @name is neither. */
+static int refused_option(const char *name, bool has_value, const struct option *longopts)
+{
+	const struct option *match = NULL;
+	char names[128] = "";
+	unsigned int n = 0;
+
+	for (const struct option *o = longopts; *name && o->name; o++) {
+		size_t used = strlen(names);
+
+		if (strncmp(o->name, name, strlen(name)))
+			continue;
+		match = o;
+		if (!strcmp(o->name, name)) {
+			n = 1;
+			break;
+		}
+		n++;
+		snprintf(names + used, sizeof(names) - used, "%s--%s", used ? ", " : "", o->name);
+	}
+	if (n > 1)
+		return usage_error("option '--%s' is ambiguous: %s", name, names);
+	if (n == 1 && has_value && match->has_arg == no_argument)
+		return usage_error("--%s takes no value: give it alone", match->name);
+	return PROCEED;
+}
+
 /* "--memroy": the option meant, when one is near enough. */
 static int unknown_option(const char *arg, const struct option *longopts)
 {
 	char name[32];
 	const char *best = NULL;
 	size_t best_d = 3;                      /* at most two edits */
+	int ret;
 
-	if (strncmp(arg, "--", 2))
-		return usage_error("unknown option '%s'", arg);
+	if (strncmp(arg, "--", 2))             /* "-vx": the letter, not the word */
+		return usage_error("unknown option '-%c'", optopt);
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+	ret = refused_option(name, strchr(arg, '=') != NULL, longopts);
+	if (ret != PROCEED)
+		return ret;
 	for (const struct option *o = longopts; o->name; o++) {
 		size_t d = distance(name, o->name);
 
@@ -338,18 +388,21 @@ static int unknown_option(const char *arg, const struct option *longopts)
 	return usage_error("unknown option '--%s'", name);
 }
 
-/* "--kernel" at the end: what its value looks like. */
+/* The library's option @i without its value: what the value looks like. */
+static int needs_value(const struct option *longopts, unsigned int i)
+{
+	fprintf(stderr, "%s: --%s needs a value: --%s ", prog, longopts[i].name, longopts[i].name);
+	print_synopsis(stderr, i);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return EXIT_USAGE;
+}
+
+/* "--kernel" at the end. */
 static int missing_value(const char *arg, const struct option *longopts, unsigned int nlib)
 {
-	for (unsigned int i = 0; i < nlib; i++) {
-		if (strcmp(arg + 2, longopts[i].name))
-			continue;
-		fprintf(stderr, "%s: --%s needs a value: --%s ", prog, longopts[i].name,
-			longopts[i].name);
-		print_synopsis(stderr, i);
-		fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-		return EXIT_USAGE;
-	}
+	for (unsigned int i = 0; i < nlib; i++)
+		if (!strcmp(arg + 2, longopts[i].name))
+			return needs_value(longopts, i);
 	return usage_error("%s needs a value", arg);
 }
 
@@ -367,6 +420,13 @@ static int set_seccomp(struct vmm_config *cfg, const char *mode)
 	return usage_error("--seccomp must be on, off or log, not '%s'", mode);
 }
 
+/* "--block --kernel ...": the next option taken as the value. No value
+ * starts with '-' (keys do not); "--block=-x" still gives it. */
+static bool value_is_option(char **argv)
+{
+	return optarg && optarg == argv[optind - 1] && optarg[0] == '-';
+}
+
 /* Returns: PROCEED, or the exit status when there is nothing to run. */
 static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 			 const struct option *longopts, unsigned int nlib, unsigned int *counts)
@@ -380,6 +440,8 @@ static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 			const char *value = longopts[opt].has_arg == optional_argument ?
 					    optional_value(argc, argv) : optarg;
 
+			if (value_is_option(argv))
+				return needs_value(longopts, opt);
 			ret = apply_option(cfg, opt, value, ++counts[opt]);
 			if (ret != PROCEED)
 				return ret;
@@ -391,7 +453,9 @@ static int parse_options(int argc, char **argv, struct vmm_config *cfg,
 				return usage_error("%s", vmm_config_error(cfg));
 			break;
 		case OPT_LOG_FILE:
-			ret = set_log_file(optarg);
+			ret = value_is_option(argv) ?
+			      usage_error("--log-file needs a value: --log-file=PATH") :
+			      set_log_file(optarg);
 			if (ret != PROCEED)
 				return ret;
 			break;

@@ -13,6 +13,7 @@
 #include "arch/x86/mptable.h"
 #include "boot/boot.h"
 #include "boot/loader.h"
+#include "core/util.h"
 
 struct mapped_file {
 	void *data;
@@ -35,6 +36,9 @@ static const char *file_kind(mode_t mode)
 static int map_error(const char *what, const char *path, int ret, const struct stat *st,
 		     char *err, size_t errlen)
 {
+	char shown[ELIDED_MAX + 1];
+
+	path = elided(path, shown);
 	if (ret == -EINVAL && st)
 		snprintf(err, errlen, "%s %s: is %s, not a file", what, path, file_kind(st->st_mode));
 	else
@@ -83,10 +87,11 @@ static void unmap_file(struct mapped_file *f)
 /* Turn the reason in @err into "@what @path: reason" (@path may be NULL). */
 static int prefixed(int ret, char *err, size_t errlen, const char *what, const char *path)
 {
-	char reason[256];
+	char reason[256], shown[ELIDED_MAX + 1];
 
 	snprintf(reason, sizeof(reason), "%s", err);
-	snprintf(err, errlen, "%s%s%s: %s", what, path ? " " : "", path ? path : "", reason);
+	snprintf(err, errlen, "%s%s%s: %s", what, path ? " " : "", path ? elided(path, shown) : "",
+		 reason);
 	return ret;
 }
 
@@ -119,6 +124,11 @@ static int cmdline_too_long(const struct boot_spec *s, uint32_t max, char *err, 
 {
 	size_t len = strlen(s->cmdline), added = s->added < len ? s->added : len;
 
+	if (!added) {
+		snprintf(err, errlen, "kernel command line: yours is %zu bytes, the kernel takes "
+			 "at most %u: shorten it", len, max);
+		return -E2BIG;
+	}
 	snprintf(err, errlen, "kernel command line: yours is %zu bytes and the devices' "
 		 "parameters add %zu, the kernel takes at most %u: shorten yours to %zu bytes",
 		 len - added, added, max, max > added ? max - added : 0);
@@ -138,7 +148,7 @@ int boot_load(const struct guest_mem *mem, const struct boot_spec *s, uint64_t *
 	if (ret)
 		return ret;
 	ret = loader_load_cmdline(mem, &k, CMDLINE_ADDR, s->cmdline, err, errlen);
-	if (ret == -E2BIG && s->added)
+	if (ret == -E2BIG)
 		return cmdline_too_long(s, k.cmdline_max, err, errlen);
 	if (ret)
 		return prefixed(ret, err, errlen, "kernel command line", NULL);

@@ -75,6 +75,14 @@ static uint64_t low_ram_end(const struct guest_mem *mem)
 	return 0;
 }
 
+/* How to make room for what ends at @end: more guest memory, unless
+ * even the most below the MMIO gap would not hold it. */
+static const char *room_hint(uint64_t end)
+{
+	return end <= MMIO_GAP_START ? ": give the guest more memory (--memory)" :
+	       ": no --memory gives RAM there, in or past the MMIO gap";
+}
+
 /* ---------------------------------------------------------------- ELF */
 
 static int elf_check_phdr(const struct guest_mem *mem, const Elf64_Phdr *ph, unsigned int i,
@@ -103,7 +111,8 @@ static int elf_check_phdr(const struct guest_mem *mem, const Elf64_Phdr *ph, uns
 	}
 	if (end > low_end || !guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz)) {
 		set_err(err, errlen, "ELF segment %u [%#" PRIx64 ", %#" PRIx64 ") does not fit in "
-			"guest RAM below %#" PRIx64, i, (uint64_t)ph->p_paddr, end, low_end);
+			"guest RAM below %#" PRIx64 "%s", i, (uint64_t)ph->p_paddr, end, low_end,
+			room_hint(end));
 		return -ENOMEM;
 	}
 	return 0;
@@ -126,12 +135,13 @@ static int load_elf(const struct guest_mem *mem, const uint8_t *image, size_t si
 	memcpy(&eh, image, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh.e_ident[EI_VERSION] != EV_CURRENT) {
-		set_err(err, errlen, "ELF image is not 64-bit little-endian");
+		set_err(err, errlen, "ELF image is not 64-bit little-endian (an i386 or big-endian "
+			"build?): give an x86_64 vmlinux or bzImage");
 		return -ENOEXEC;
 	}
 	if (eh.e_machine != EM_X86_64) {
-		set_err(err, errlen, "ELF image is for another machine (e_machine %u, not x86_64's %u)",
-			eh.e_machine, EM_X86_64);
+		set_err(err, errlen, "ELF image is for another machine (e_machine %u, not x86_64's "
+			"%u): give an x86_64 vmlinux or bzImage", eh.e_machine, EM_X86_64);
 		return -ENOEXEC;
 	}
 	if (eh.e_type != ET_EXEC) {
@@ -288,12 +298,14 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *image, size_
 	 * rounded up to kernel_alignment; a non-relocatable one must be loaded
 	 * at 0x100000 and runs at pref_address. */
 	if (load_addr < HIMEM_START) {
-		set_err(err, errlen, "bzImage load address %#" PRIx64 " is below 1 MiB", load_addr);
+		set_err(err, errlen, "bzImage load address %#" PRIx64 " is below 1 MiB: give "
+			"kernel_load_addr=%#llx or more", load_addr, HIMEM_START);
 		return -EINVAL;
 	}
 	if (add_overflows(load_addr, payload, &k->load_end) || k->load_end > low_end) {
 		set_err(err, errlen, "bzImage (%" PRIu64 " bytes at %#" PRIx64 ") does not fit in "
-			"guest RAM below %#" PRIx64, payload, load_addr, low_end);
+			"guest RAM below %#" PRIx64 "%s", payload, load_addr, low_end,
+			room_hint(k->load_end < load_addr ? UINT64_MAX : k->load_end));
 		return -ENOMEM;
 	}
 	if (hdr.relocatable_kernel) {
@@ -327,8 +339,8 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *image, size_
 	}
 	if (add_overflows(runtime_start, hdr.init_size, &end) || end > low_end) {
 		set_err(err, errlen, "bzImage needs %#x bytes (init_size) at %#" PRIx64
-			", more than guest RAM below %#" PRIx64, hdr.init_size, runtime_start,
-			low_end);
+			", more than guest RAM below %#" PRIx64 "%s", hdr.init_size, runtime_start,
+			low_end, room_hint(end));
 		return -ENOMEM;
 	}
 	if (end > k->load_end)
@@ -397,7 +409,9 @@ int loader_load_initrd(const struct guest_mem *mem, const struct kernel_image *k
 		floor = HIMEM_START;
 	if (size > limit || ((limit - size) & ~(PAGE_SIZE - 1)) < floor) {
 		set_err(err, errlen, "initrd (%zu bytes) does not fit between the kernel (end %#"
-			PRIx64 ") and %#" PRIx64, size, floor, limit);
+			PRIx64 ") and %#" PRIx64 "%s", size, floor, limit,
+			limit < low_ram_end(mem) ? ": the kernel cannot reach more: give a smaller one" :
+			": give the guest more memory (--memory) or a smaller initrd");
 		return -ENOMEM;
 	}
 	start = (limit - size) & ~(PAGE_SIZE - 1);

@@ -53,17 +53,22 @@ static const struct key_desc kernel_keys[] = {
 	KEY_END,
 };
 
-static int check_load_addr(uint64_t addr, char *err, size_t errlen)
+/* @what: how the user gave the address, the option's key or the call. */
+static int check_load_addr(const char *what, uint64_t addr, char *err, size_t errlen)
 {
 	if (addr % 4096 == 0)
 		return 0;
-	snprintf(err, errlen, "kernel load address 0x%" PRIx64 " is not 4 KiB aligned", addr);
+	snprintf(err, errlen, "%s 0x%" PRIx64 " is not 4 KiB aligned: give a multiple of 0x1000",
+		 what, addr);
 	return -EINVAL;
 }
 
 static int check_kernel(const void *rec, const char *option, char *err, size_t errlen)
 {
-	return check_load_addr(((const struct vm_settings *)rec)->load_addr, err, errlen);
+	char what[64];
+
+	snprintf(what, sizeof(what), "--%s: key 'kernel_load_addr':", option);
+	return check_load_addr(what, ((const struct vm_settings *)rec)->load_addr, err, errlen);
 }
 
 static const struct key_desc serial_keys[] = {
@@ -82,6 +87,7 @@ static int check_serial(const void *rec, const char *option, char *err, size_t e
 {
 	const struct vm_settings *s = rec;
 	const char *m = s->serial_mode;
+	char shown[ELIDED_MAX + 1];
 
 	if (!!m + !!s->serial_file + !!s->serial_socket > 1) {
 		snprintf(err, errlen, "--%s takes one of stdio, pty, off, file=PATH or "
@@ -90,7 +96,7 @@ static int check_serial(const void *rec, const char *option, char *err, size_t e
 	}
 	if (m && strcmp(m, "stdio") && strcmp(m, "pty") && strcmp(m, "off")) {
 		snprintf(err, errlen, "--%s: unknown console '%s': use stdio, pty, off, "
-			 "file=PATH or socket=PATH", option, m);
+			 "file=PATH or socket=PATH", option, elided(m, shown));
 		return -EINVAL;
 	}
 	return 0;
@@ -293,7 +299,7 @@ VMM_EXPORT const char *vmm_config_get_initrd(const struct vmm_config *cfg)
 
 VMM_EXPORT int vmm_config_set_kernel_load_addr(struct vmm_config *cfg, uint64_t addr)
 {
-	int ret = check_load_addr(addr, cfg->error, sizeof(cfg->error));
+	int ret = check_load_addr("kernel load address", addr, cfg->error, sizeof(cfg->error));
 
 	if (!ret)
 		cfg->vm.load_addr = addr;
@@ -375,6 +381,7 @@ VMM_EXPORT int vmm_config_set_log_level(struct vmm_config *cfg, const char *leve
 		{ "warning", VMM_LOG_WARNING }, { "info", VMM_LOG_INFO },
 		{ "debug", VMM_LOG_DEBUG },
 	};
+	char shown[ELIDED_MAX + 1];
 
 	for (size_t i = 0; level && i < ARRAY_SIZE(levels); i++) {
 		if (!strcmp(level, levels[i].name)) {
@@ -383,7 +390,7 @@ VMM_EXPORT int vmm_config_set_log_level(struct vmm_config *cfg, const char *leve
 		}
 	}
 	return fail(cfg, -EINVAL, "--log-level: unknown level '%s': use error, warn, info or "
-		    "debug", level ? level : "");
+		    "debug", elided(level ? level : "", shown));
 }
 
 /* ------------------------------------------------------------------ */

@@ -117,6 +117,7 @@ static int parse_number(const struct parse_state *st, const struct key_desc *k,
 {
 	const struct key_desc *size;
 	uint64_t v, max = k->max;
+	char shown[ELIDED_MAX + 1];
 	int ret;
 
 	if (k->type == KEY_UINT && max > UINT32_MAX)
@@ -126,10 +127,11 @@ static int parse_number(const struct parse_state *st, const struct key_desc *k,
 		seterr(err, errlen, "--%s: key '%s': '%s' is not a number: for a size with a "
 		       "suffix write %s=%s", st->option, k->name, value, size->name, value);
 	else if (ret == -EINVAL)
-		seterr(err, errlen, "--%s: key '%s': '%s' is not a number", st->option, k->name, value);
+		seterr(err, errlen, "--%s: key '%s': '%s' is not a number", st->option, k->name,
+		       elided(value, shown));
 	else if (ret == -ERANGE)
 		seterr(err, errlen, "--%s: key '%s': %s is out of range (%" PRIu64 "..%" PRIu64 ")",
-		       st->option, k->name, value, k->min, max);
+		       st->option, k->name, elided(value, shown), k->min, max);
 	else if (k->type == KEY_UINT)
 		*(unsigned int *)field = (unsigned int)v;
 	else
@@ -140,6 +142,7 @@ static int parse_number(const struct parse_state *st, const struct key_desc *k,
 static int parse_size(const struct parse_state *st, const struct key_desc *k,
 		      const char *value, void *field, char *err, size_t errlen)
 {
+	char shown[ELIDED_MAX + 1];
 	uint64_t v;
 	int ret = parse_mib(value, &v);
 
@@ -147,10 +150,10 @@ static int parse_size(const struct parse_state *st, const struct key_desc *k,
 		ret = -ERANGE;
 	if (ret == -EINVAL)
 		seterr(err, errlen, "--%s: key '%s': '%s' is not a size (N MiB, or N with K, M, G "
-		       "or T, in whole MiB)", st->option, k->name, value);
+		       "or T, in whole MiB)", st->option, k->name, elided(value, shown));
 	else if (ret)
 		seterr(err, errlen, "--%s: key '%s': %s is out of range (%" PRIu64 "M..%" PRIu64 "M)",
-		       st->option, k->name, value, k->min, k->max);
+		       st->option, k->name, elided(value, shown), k->min, k->max);
 	else
 		*(uint64_t *)field = v;
 	return ret;
@@ -179,6 +182,7 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 	struct parse_state *st = data;
 	const struct key_desc *k = keys_find(st->keys, key), *other;
 	const struct key_desc *bare = first_key(st->keys, true);
+	char shown[ELIDED_MAX + 1];
 	uint64_t bit;
 	void *field;
 
@@ -190,7 +194,8 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 
 		list_keys(st->keys, names, sizeof(names));
 		/* An unquoted "a,b" in a string's value reads as a key "b". */
-		seterr(err, errlen, "--%s: unknown key '%s' (keys: %s)%s", st->option, key, names,
+		seterr(err, errlen, "--%s: unknown key '%s' (keys: %s)%s", st->option,
+		       elided(key, shown), names,
 		       !value || st->after_string ?
 		       "; quote a value that holds commas: key=\"a,b\"" : "");
 		return -EINVAL;
@@ -221,7 +226,7 @@ static int parse_key(void *data, const char *key, const char *value, char *err, 
 	case KEY_BOOL:
 		if (parse_bool(value, field)) {
 			seterr(err, errlen, "--%s: key '%s': '%s' is not on or off",
-			       st->option, key, value);
+			       st->option, key, elided(value, shown));
 			return -EINVAL;
 		}
 		return 0;
@@ -269,15 +274,19 @@ static int parse_value(struct parse_state *st, const char *value, char *err, siz
 	const struct key_desc *bare = first_key(st->keys, true);
 	const struct key_desc *req = first_key(st->keys, false);
 	bool plain = *value && !strchr(value, '=');
+	char shown[ELIDED_MAX + 1];
 	int ret;
 
 	/* "--memory 512": the value of the option's main key. */
 	if (plain && bare && !strchr(value, ',') && !keys_find(st->keys, value))
 		return parse_key(st, bare->name, value, err, errlen);
+	/* "--vcpu 2": the value of the option's only key. */
+	if (!req && st->keys[0].name && !st->keys[1].name && !keys_find(st->keys, value))
+		req = st->keys;
 	/* "--kernel vmlinux": the value of the one key it needs. */
 	if (plain && req) {
 		seterr(err, errlen, "--%s needs %s=%s: try --%s %s=%s", st->option, req->name,
-		       req->value, st->option, req->name, value);
+		       req->value, st->option, req->name, elided(value, shown));
 		return -EINVAL;
 	}
 	ret = vmm_kv_parse(value, parse_key, st, err, errlen);

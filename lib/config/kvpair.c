@@ -30,6 +30,7 @@ VMM_EXPORT int vmm_kv_parse(const char *s, vmm_kv_fn fn, void *data, char *err, 
 	size_t n = strlen(s);
 	char *key = malloc(n + 1), *val = malloc(n + 1);
 	const char *p = s;
+	char shown[ELIDED_MAX + 1];
 	int ret = 0;
 
 	if (!key || !val) {
@@ -73,13 +74,15 @@ VMM_EXPORT int vmm_kv_parse(const char *s, vmm_kv_fn fn, void *data, char *err, 
 				}
 				if (*p != '"') {
 					ret = -EINVAL;
-					seterr(err, errlen, "key '%s': unterminated quoted value", key);
+					seterr(err, errlen, "key '%s': unterminated quoted value",
+					       elided(key, shown));
 					goto out;
 				}
 				p++;
 				if (*p && *p != ',') {
 					ret = -EINVAL;
-					seterr(err, errlen, "key '%s': unexpected text after the closing quote", key);
+					seterr(err, errlen, "key '%s': unexpected text after the "
+					       "closing quote", elided(key, shown));
 					goto out;
 				}
 			} else {

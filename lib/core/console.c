@@ -16,6 +16,7 @@
 #include "core/console.h"
 #include "core/event.h"
 #include "core/thread.h"
+#include "core/util.h"
 
 struct console {
 	enum console_mode mode;
@@ -402,7 +403,9 @@ void console_cooked(struct console *c)
 
 static int fail(char *err, size_t errlen, int ret, const char *what, const char *path)
 {
-	snprintf(err, errlen, "serial: %s %s: %s", what, path, strerror(-ret));
+	char shown[ELIDED_MAX + 1];
+
+	snprintf(err, errlen, "serial: %s %s: %s", what, elided(path, shown), strerror(-ret));
 	return ret;
 }
 
@@ -446,11 +449,12 @@ static bool socket_live(const struct sockaddr_un *addr)
 static int open_socket(struct console *c, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char shown[ELIDED_MAX + 1];
 	struct stat st;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "serial: socket path %s is longer than %zu bytes", path,
-			 sizeof(addr.sun_path) - 1);
+		snprintf(err, errlen, "serial: socket path %s is longer than %zu bytes: pick a "
+			 "shorter one", elided(path, shown), sizeof(addr.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
 	strcpy(addr.sun_path, path);
@@ -475,6 +479,32 @@ static int open_socket(struct console *c, const char *path, char *err, size_t er
 	return 0;
 }
 
+/* "file=PATH", opened without blocking: a FIFO that nothing reads is
+ * refused, not waited on (ENXIO); then written to as a file. */
+static int open_file(struct console *c, const char *path, char *err, size_t errlen)
+{
+	char shown[ELIDED_MAX + 1];
+	struct stat st;
+	int flags;
+
+	c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+			 0644);
+	if (c->out_fd < 0 && errno == ENXIO && stat(path, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		snprintf(err, errlen, "serial: %s is %s", elided(path, shown), S_ISFIFO(st.st_mode) ?
+			 "a FIFO that nothing reads: start its reader first" :
+			 "a socket, not a file: for a console on a socket use socket=PATH");
+		return -ENXIO;
+	}
+	if (c->out_fd < 0)
+		return fail(err, errlen, -errno, "cannot open", path);
+	flags = fcntl(c->out_fd, F_GETFL);
+	if (flags < 0 || fcntl(c->out_fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return fail(err, errlen, -errno, "cannot use", path);
+	c->path = strdup(path);
+	return c->path ? 0 : -ENOMEM;
+}
+
 static int open_mode(struct console *c, const struct console_params *p, char *err, size_t errlen)
 {
 	switch (p->mode) {
@@ -484,9 +514,7 @@ static int open_mode(struct console *c, const struct console_params *p, char *er
 		c->out_tty = c->out_fd >= 0 && isatty(c->out_fd);
 		return 0;
 	case CONSOLE_FILE:
-		c->out_fd = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-		return c->out_fd < 0 ? fail(err, errlen, -errno, "cannot open", p->path) :
-		       (c->path = strdup(p->path)) ? 0 : -ENOMEM;
+		return open_file(c, p->path, err, errlen);
 	case CONSOLE_PTY:
 		return open_pty(c, err, errlen);
 	case CONSOLE_SOCKET:

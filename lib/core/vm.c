@@ -234,8 +234,9 @@ static int map_memory(struct vmm *vm)
 	warn_host_memory(vm, mib);
 	ret = guest_mem_setup(&vm->mem, mib << 20);
 	if (ret)
-		vm_err(vm, "cannot map %llu MiB of guest memory: %s", (unsigned long long)mib,
-		       strerror(-ret));
+		vm_err(vm, "cannot map %llu MiB of guest memory: %s%s", (unsigned long long)mib,
+		       strerror(-ret), ret == -ENOMEM ? ": give the guest less (--memory), or "
+		       "raise the address-space limit (ulimit -v)" : "");
 	return ret;
 }
 

@@ -437,7 +437,8 @@ static int open_image(const struct device_env *env, const char *path, bool ro, u
 		r = -errno;
 		if (r == -EAGAIN || r == -EACCES) {
 			r = -EBUSY;
-			env_err(env, "virtio-blk: disk image %s is already in use (locked by another user)",
+			env_err(env, "virtio-blk: disk image %s is in use: another program holds a "
+				"lock on it (another VMM?): stop it first, or give this one a copy",
 				path);
 			goto fail;
 		}
