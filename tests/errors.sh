@@ -300,6 +300,9 @@ any  2  --log-level=loud --kernel path=$K  ::  --log-level: unknown level 'loud'
 any  2  --kernel path=$K --log-level  ::  --log-level needs a value$
 any  2  --log-level="de${ESC}bug" --kernel path=$K  ::  --log-level: unknown level 'de\\x1bbug': use error, warn, info or debug$
 any  2  --log-file= --kernel path=$K  ::  --log-file needs a value: --log-file=PATH$
+any  2  --seccomp=strict --kernel path=$K  ::  --seccomp must be on, off or log, not 'strict'$
+any  2  --seccomp="o${ESC}n" --kernel path=$K  ::  --seccomp must be on, off or log, not 'o\\x1bn'$
+any  2  --kernel path=$K --seccomp  ::  --seccomp needs a value$
 any  2  --log-file --quiet --kernel path=$K  ::  --log-file needs a value: --log-file=PATH$
 any  1  --log-file=$T/fifo --kernel path=$K  ::  log file [^ ]*/fifo is a FIFO that nothing reads: start its reader first$
 any  1  --log-file=$T --kernel path=$K  ::  cannot open log file [^ ]*: Is a directory$
