@@ -64,6 +64,11 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(vmm_config_get_console_out(cfg), STDOUT_FILENO);
 	ck_assert(!vmm_config_get_handle_signals(cfg));
 	ck_assert_int_eq(vmm_config_get_log_priority(cfg), VMM_LOG_WARNING);
+#ifdef HAVE_SECCOMP
+	ck_assert_int_eq(vmm_config_get_seccomp(cfg), VMM_SECCOMP_ON);
+#else
+	ck_assert_int_eq(vmm_config_get_seccomp(cfg), VMM_SECCOMP_OFF);
+#endif
 	ck_assert_str_eq(vmm_config_error(cfg), "");
 	/* no kernel yet */
 	ck_assert_int_eq(vmm_config_validate(cfg), -EINVAL);
@@ -265,6 +270,12 @@ START_TEST(test_setters_getters)
 	ck_assert_int_eq(vmm_config_set_console(cfg, -1, 2), 0);
 	ck_assert_int_eq(vmm_config_set_log_priority(cfg, 0), 0);
 	vmm_config_set_handle_signals(cfg, true);
+	ck_assert_int_eq(vmm_config_set_seccomp(cfg, VMM_SECCOMP_LOG), 0);
+	ck_assert_int_eq(vmm_config_get_seccomp(cfg), VMM_SECCOMP_LOG);
+	ck_assert_int_eq(vmm_config_set_seccomp(cfg, (enum vmm_seccomp)42), -EINVAL);
+	ck_assert_int_eq(vmm_config_get_seccomp(cfg), VMM_SECCOMP_LOG);
+	ck_assert_int_eq(vmm_config_set_seccomp(cfg, VMM_SECCOMP_OFF), 0);
+	ck_assert_int_eq(vmm_config_get_seccomp(cfg), VMM_SECCOMP_OFF);
 	ck_assert_str_eq(value(cfg, "kernel", 0, "path"), "/k");
 	ck_assert_str_eq(value(cfg, "kernel", 0, "cmdline"), "console=ttyS0");
 	ck_assert_str_eq(value(cfg, "kernel", 0, "initrd"), "/i");
